@@ -1,0 +1,481 @@
+#!/usr/bin/python3
+"""Differential test: the server under test must answer exactly like ovsdb-server 3.1.
+
+Each case in corpus/*.json is a scripted conversation of one or more JSON-RPC clients over
+raw sockets. The runner plays every case against the reference server and against the
+server under test (each in a fresh server), records every message each client receives,
+replaces row and _version UUIDs with names given in order of first appearance, and requires
+the two recordings to be identical (message order per client included).
+
+A corpus file is {"cases": [CASE, ...]}; a CASE is
+  {"name": str, "description": str,
+   "databases": ["vtep", "test", ...]   (schemas to serve; default ["vtep"]),
+   "transport": "unix" | "tcp"          (how clients connect; default "unix"),
+   "steps": [STEP, ...]}
+and a STEP names its client ("client": "a" by default; a client connects on first use) and
+does one thing:
+  {"call": REQUEST}        send REQUEST (an "id" is added if missing) and read messages up
+                           to its reply; notifications that come first are recorded too
+  {"send": REQUEST}        send without reading
+  {"send_raw": "text"}     send these bytes as they are (malformed JSON and the like)
+  {"recv": true}           read one message
+  {"closed": true}         the server must close the connection (messages first are kept)
+  {"quiet": SECONDS}       record whatever arrives within SECONDS (normally nothing)
+  {"disconnect": true}     close this client's connection
+Optional members: "match" (a pattern the last message must fit: objects match by subset,
+arrays element by element, "*" matches anything), "before" (patterns for the messages that
+came before the reply of a "call", exactly that many), "save": {"NAME": "path/in/message"}
+(later requests may use "$NAME" for the saved value), "timeout" (seconds, default 5).
+Patterns are checked against both servers, so the corpus states what it expects, and a
+corpus mistake shows against the reference. After the last step every client still
+connected sends an echo and its messages up to the echo reply are recorded too.
+"""
+
+import argparse
+import glob
+import json
+import os
+import re
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from jsonrpc import Client, Closed, Timeout, is_reply  # noqa: E402
+from servers import Server, add_server_arguments  # noqa: E402
+
+CORPUS_DIR = os.path.join(HERE, "corpus")
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+ZERO_UUID = "00000000-0000-0000-0000-000000000000"
+DEFAULT_TIMEOUT = 5.0
+SYNC_ID = "final-sync"
+
+
+class CorpusError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------
+# Loading the corpus
+
+
+def load_corpus(paths):
+    cases = []
+    for path in paths:
+        with open(path) as f:
+            try:
+                document = json.load(f)
+            except json.JSONDecodeError as error:
+                raise CorpusError("%s: %s" % (path, error)) from None
+        stem = os.path.splitext(os.path.basename(path))[0]
+        for case in document["cases"]:
+            if "name" not in case or "steps" not in case:
+                raise CorpusError("%s: every case needs a name and steps: %s" %
+                                  (path, json.dumps(case)[:200]))
+            case = dict(case)
+            case["id"] = "%s/%s" % (stem, case["name"])
+            cases.append(case)
+    ids = [c["id"] for c in cases]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise CorpusError("duplicate case names: " + ", ".join(duplicates))
+    return cases
+
+
+# ---------------------------------------------------------------------------------------
+# Playing a case against one server
+
+
+def substitute(value, saved):
+    if isinstance(value, str) and value.startswith("$") and value[1:] in saved:
+        return saved[value[1:]]
+    if isinstance(value, list):
+        return [substitute(v, saved) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute(v, saved) for k, v in value.items()}
+    return value
+
+
+def follow(message, path):
+    value = message
+    for part in path.split("/"):
+        if isinstance(value, list):
+            value = value[int(part)]
+        elif isinstance(value, dict):
+            value = value[part]
+        else:
+            raise KeyError(path)
+    return value
+
+
+def fits(pattern, value):
+    """True when `value` fits `pattern` (subset for objects, "*" for anything)."""
+    if pattern == "*":
+        return True
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(
+            k in value and fits(p, value[k]) for k, p in pattern.items())
+    if isinstance(pattern, list):
+        return isinstance(value, list) and len(pattern) == len(value) and all(
+            fits(p, v) for p, v in zip(pattern, value))
+    return type(pattern) is type(value) and pattern == value
+
+
+class Player:
+    """Plays the steps of one case against one running server and records what comes back."""
+
+    def __init__(self, server, case):
+        self.server = server
+        self.case = case
+        self.remote = server.tcp_remote if case.get("transport") == "tcp" else server.unix_remote
+        self.clients = {}
+        self.saved = {}
+        self.transcript = []  # one entry per step: {"step", "client", "sent", "received"}
+        self.mismatches = []  # pattern failures: strings
+
+    def client(self, name):
+        if name not in self.clients:
+            self.clients[name] = Client(self.remote)
+        return self.clients[name]
+
+    def read(self, client, timeout, received):
+        """One message into `received`; answers the server's echo requests itself."""
+        while True:
+            try:
+                message = client.recv(timeout)
+            except Closed:
+                received.append({"closed": True})
+                return None
+            except Timeout:
+                received.append({"timeout": True})
+                return None
+            if isinstance(message, dict) and message.get("method") == "echo" and \
+                    message.get("id") is not None:
+                client.send({"result": message.get("params"), "error": None,
+                             "id": message["id"]})
+                continue
+            received.append(message)
+            return message
+
+    def play(self):
+        for index, step in enumerate(self.case["steps"]):
+            self.play_step(index, step)
+        for name in sorted(self.clients):
+            client = self.clients[name]
+            entry = {"step": "end", "client": name, "sent": None, "received": []}
+            self.transcript.append(entry)
+            if client.closed:
+                continue
+            try:
+                client.send({"method": "echo", "params": [], "id": SYNC_ID})
+            except OSError:
+                entry["received"].append({"closed": True})
+                continue
+            while True:
+                message = self.read(client, DEFAULT_TIMEOUT, entry["received"])
+                if message is None or (is_reply(message) and message.get("id") == SYNC_ID):
+                    break
+        for client in self.clients.values():
+            client.close()
+
+    def play_step(self, index, step):
+        name = step.get("client", "a")
+        timeout = step.get("timeout", DEFAULT_TIMEOUT)
+        entry = {"step": index, "client": name, "sent": None, "received": []}
+        self.transcript.append(entry)
+        received = entry["received"]
+        if "disconnect" in step:
+            if name in self.clients:
+                self.clients.pop(name).close()
+            return
+        client = self.client(name)
+        if "call" in step or "send" in step:
+            request = substitute(step.get("call", step.get("send")), self.saved)
+            if "call" in step and "id" not in request:
+                request = dict(request, id=index)
+            entry["sent"] = request
+            self.send(client, json.dumps(request, separators=(",", ":")), received)
+        elif "send_raw" in step:
+            entry["sent"] = {"raw": step["send_raw"]}
+            self.send(client, step["send_raw"], received)
+        if "call" in step:
+            while True:
+                message = self.read(client, timeout, received)
+                if message is None or (is_reply(message) and
+                                       message.get("id") == entry["sent"]["id"]):
+                    break
+        elif "recv" in step:
+            self.read(client, timeout, received)
+        elif "closed" in step:
+            while self.read(client, timeout, received) is not None:
+                pass
+        elif "quiet" in step:
+            deadline = time.monotonic() + step["quiet"]
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                if self.read(client, remaining, received) is None:
+                    if received and received[-1] == {"timeout": True}:
+                        received.pop()
+                    break
+        self.check_patterns(index, step, received)
+        if "save" in step and received:
+            for key, path in step["save"].items():
+                try:
+                    self.saved[key] = follow(received[-1], path)
+                except (KeyError, IndexError, ValueError):
+                    self.mismatches.append("step %d: cannot save %s from %s in %s" %
+                                           (index, key, path, json.dumps(received[-1])))
+
+        for message in received:
+            for collection in unsorted_uuid_collections(message, []):
+                self.mismatches.append("step %s: members not in UUID order: %s" %
+                                       (index, json.dumps(collection)))
+
+    def send(self, client, text, received):
+        try:
+            client.send_raw(text)
+        except OSError:
+            received.append({"send failed": True})
+
+    def check_patterns(self, index, step, received):
+        if "match" in step:
+            last = received[-1] if received else None
+            if not fits(step["match"], last):
+                self.mismatches.append("step %d: expected a message fitting %s, got %s" %
+                                       (index, json.dumps(step["match"]), json.dumps(last)))
+        if "before" in step:
+            earlier = received[:-1]
+            if not fits(step["before"], earlier):
+                self.mismatches.append("step %d: expected messages before the reply fitting "
+                                       "%s, got %s" % (index, json.dumps(step["before"]),
+                                                       json.dumps(earlier)))
+
+
+def play_case(binary, case, keep=False):
+    databases = case.get("databases", ["vtep"])
+    with Server(binary, schemas=databases, tcp=case.get("transport") == "tcp",
+                keep=keep) as server:
+        player = Player(server, case)
+        try:
+            player.play()
+        finally:
+            for client in player.clients.values():
+                client.close()
+        alive = server.alive()
+        log = server.log_text()
+    if not alive:
+        player.mismatches.append("the server exited during the case:\n" + log)
+    return player
+
+
+# ---------------------------------------------------------------------------------------
+# Normalising: UUIDs become names by order of first appearance
+
+
+class Normaliser:
+    def __init__(self):
+        self.names = {}
+
+    def name(self, uuid):
+        if uuid == ZERO_UUID:
+            return uuid
+        if uuid not in self.names:
+            self.names[uuid] = "<uuid-%d>" % (len(self.names) + 1)
+        return self.names[uuid]
+
+    def masked(self, value):
+        """`value` with known UUIDs named and unknown ones hidden, to order new rows."""
+        if isinstance(value, str):
+            return UUID_RE.sub(lambda m: self.names.get(m.group(0), "<new>"), value)
+        if isinstance(value, list):
+            return [self.masked(v) for v in value]
+        if isinstance(value, dict):
+            return {self.masked(k): self.masked(v) for k, v in value.items()}
+        return value
+
+    def normalise(self, value):
+        if isinstance(value, str):
+            if value.startswith("{") and value.endswith("}"):
+                # JSON text inside a string (the _Server database's schema column): its
+                # object member order carries no meaning, so compare it parsed.
+                try:
+                    return {"<json-text>": self.normalise(json.loads(value))}
+                except json.JSONDecodeError:
+                    pass
+            return unorder_index_rows(UUID_RE.sub(lambda m: self.name(m.group(0)), value))
+        if isinstance(value, list):
+            result = [self.normalise(v) for v in value]
+            if uuid_keyed_collection(value):
+                # Sets and maps are sorted by UUID on the wire (checked separately); after
+                # renaming, only the members can be compared.
+                result[1] = sorted(result[1], key=canonical)
+            return result
+        if isinstance(value, dict):
+            return self.normalise_object(value)
+        return value
+
+    def normalise_object(self, value):
+        plain = sorted(k for k in value if not UUID_RE.fullmatch(k))
+        keyed = [k for k in value if UUID_RE.fullmatch(k)]
+        known = sorted((k for k in keyed if k in self.names),
+                       key=lambda k: int(self.names[k][6:-1]))
+        # Rows keyed by UUIDs nobody has seen yet come in hash order, which differs between
+        # servers: name them in the order of their contents instead.
+        new = sorted((k for k in keyed if k not in self.names),
+                     key=lambda k: json.dumps(self.masked(value[k]), sort_keys=True))
+        result = {}
+        for key in plain:
+            result[key] = self.normalise(value[key])
+        for key in known + new:
+            result[self.name(key)] = self.normalise(value[key])
+        return result
+
+
+def is_uuid_atom(value):
+    return isinstance(value, list) and len(value) == 2 and value[0] == "uuid" and \
+        isinstance(value[1], str)
+
+
+def uuid_keyed_collection(value):
+    """True for ["set", [["uuid", U], ...]] and ["map", [[["uuid", U], V], ...]]."""
+    if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], list)):
+        return False
+    if value[0] == "set":
+        return len(value[1]) > 1 and all(is_uuid_atom(v) for v in value[1])
+    if value[0] == "map":
+        return len(value[1]) > 1 and all(isinstance(p, list) and len(p) == 2 and
+                                         is_uuid_atom(p[0]) for p in value[1])
+    return False
+
+
+def unsorted_uuid_collections(value, found):
+    """Collects the UUID sets and maps in `value` whose members are out of order."""
+    if isinstance(value, list):
+        if uuid_keyed_collection(value):
+            keys = [v[1] if value[0] == "set" else v[0][1] for v in value[1]]
+            if keys != sorted(keys):
+                found.append(value)
+        for v in value:
+            unsorted_uuid_collections(v, found)
+    elif isinstance(value, dict):
+        for v in value.values():
+            unsorted_uuid_collections(v, found)
+    return found
+
+
+# ovsdb-server names the two rows of an index collision in hash order, which differs from
+# run to run even against itself; put them in a fixed order.
+INDEX_COLLISION_RE = re.compile(r"^(.*)  First row, with UUID (.*?)\.  Second row, with UUID (.*?)\.$",
+                                re.S)
+
+
+def unorder_index_rows(text):
+    match = INDEX_COLLISION_RE.match(text)
+    if not match:
+        return text
+    first, second = sorted([match.group(2), match.group(3)])
+    return "%s  One row, with UUID %s.  Other row, with UUID %s." % (match.group(1), first, second)
+
+
+def normalise_transcript(transcript):
+    normaliser = Normaliser()
+    result = []
+    for entry in transcript:
+        result.append({
+            "step": entry["step"],
+            "client": entry["client"],
+            "sent": normaliser.normalise(entry["sent"]),
+            "received": [normaliser.normalise(m) for m in entry["received"]],
+        })
+    return result
+
+
+def canonical(value):
+    # json.dumps keeps 1 and 1.0 apart, as they are apart on the wire.
+    return json.dumps(value, sort_keys=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Comparing
+
+
+def describe_step(case, step):
+    if step == "end":
+        return "final echo"
+    return json.dumps(case["steps"][step])
+
+
+def compare(case, reference, candidate):
+    """Returns a list of difference reports (empty when identical)."""
+    ref = normalise_transcript(reference.transcript)
+    got = normalise_transcript(candidate.transcript)
+    for r, g in zip(ref, got):
+        if canonical(r["received"]) != canonical(g["received"]) or \
+                canonical(r["sent"]) != canonical(g["sent"]):
+            return ["step %s (client %s): %s\n  request:   %s\n  reference: %s\n"
+                    "  candidate: %s" % (r["step"], r["client"], describe_step(case, r["step"]),
+                                         json.dumps(r["sent"]),
+                                         "\n             ".join(
+                                             canonical(m) for m in r["received"]) or "(nothing)",
+                                         "\n             ".join(
+                                             canonical(m) for m in g["received"]) or "(nothing)")]
+    if len(ref) != len(got):
+        return ["the transcripts have different lengths (%d and %d entries)" %
+                (len(ref), len(got))]
+    return []
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_server_arguments(parser, reference=True)
+    parser.add_argument("--corpus", nargs="*",
+                        default=sorted(glob.glob(os.path.join(CORPUS_DIR, "*.json"))),
+                        help="corpus files (default: corpus/*.json)")
+    parser.add_argument("--case", action="append",
+                        help="only cases whose id contains this text (repeatable)")
+    parser.add_argument("--show", action="store_true",
+                        help="print each case's normalised reference transcript")
+    args = parser.parse_args()
+
+    cases = load_corpus(args.corpus)
+    if args.case:
+        cases = [c for c in cases if any(word in c["id"] for word in args.case)]
+    passed = failed = 0
+    started = time.monotonic()
+    for case in cases:
+        t0 = time.monotonic()
+        problems = []
+        try:
+            reference = play_case(args.reference, case, args.keep)
+            candidate = play_case(args.server, case, args.keep)
+            problems += ["reference: " + m for m in reference.mismatches]
+            problems += ["candidate: " + m for m in candidate.mismatches]
+            problems += compare(case, reference, candidate)
+        except Exception as error:  # a broken case must not hide the others
+            problems.append("%s: %s" % (type(error).__name__, error))
+            reference = None
+        elapsed = time.monotonic() - t0
+        if args.show and reference is not None:
+            for entry in normalise_transcript(reference.transcript):
+                print("    %s %s -> %s" % (entry["client"], canonical(entry["sent"]),
+                                           " | ".join(canonical(m) for m in entry["received"])))
+        if problems:
+            failed += 1
+            print("FAIL %s (%.2fs): %s" % (case["id"], elapsed, case.get("description", "")))
+            for problem in problems:
+                print("    " + problem.replace("\n", "\n    "))
+        else:
+            passed += 1
+            print("ok   %s (%.2fs)" % (case["id"], elapsed))
+        sys.stdout.flush()
+    print("differential: %d cases in %.1fs" % (len(cases), time.monotonic() - started))
+    print("%d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
