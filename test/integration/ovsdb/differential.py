@@ -328,6 +328,11 @@ class Normaliser:
                      key=lambda k: json.dumps(self.masked(value[k]), sort_keys=True))
         result = {}
         for key in plain:
+            if key == "rows" and isinstance(value[key], list):
+                # select returns rows in hash order: compare them as a multiset.
+                rows = sorted(value[key], key=lambda r: json.dumps(self.masked(r), sort_keys=True))
+                result[key] = sorted((self.normalise(r) for r in rows), key=canonical)
+                continue
             result[key] = self.normalise(value[key])
         for key in known + new:
             result[self.name(key)] = self.normalise(value[key])
