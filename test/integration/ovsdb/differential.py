@@ -60,12 +60,21 @@ class CorpusError(Exception):
 # Loading the corpus
 
 
+def no_duplicate_members(pairs):
+    keys = [k for k, _ in pairs]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise CorpusError("member(s) %s given twice in %s" % (", ".join(duplicates),
+                                                            json.dumps(dict(pairs))[:200]))
+    return dict(pairs)
+
+
 def load_corpus(paths):
     cases = []
     for path in paths:
         with open(path) as f:
             try:
-                document = json.load(f)
+                document = json.load(f, object_pairs_hook=no_duplicate_members)
             except json.JSONDecodeError as error:
                 raise CorpusError("%s: %s" % (path, error)) from None
         stem = os.path.splitext(os.path.basename(path))[0]
