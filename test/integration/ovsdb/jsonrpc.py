@@ -1,6 +1,7 @@
 """A JSON-RPC client over a raw socket, so a test sees every message exactly as the server
 wrote it (no Open vSwitch library in between)."""
 
+import codecs
 import json
 import socket
 import time
@@ -33,7 +34,9 @@ class Client:
     def __init__(self, remote):
         self.sock = connect_socket(remote)
         self.buffer = ""
-        self.pending = b""
+        # Bytes that are not valid UTF-8 are kept (as lone surrogates) so that a test sees
+        # exactly what the server wrote; characters split across reads are joined.
+        self.utf8 = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
         self.closed = False
         self.next_id = 0
         self.decoder = json.JSONDecoder()
@@ -93,21 +96,7 @@ class Client:
             if not data:
                 self.closed = True
                 continue
-            data = self.pending + data
-            try:
-                self.buffer += data.decode()
-                self.pending = b""
-            except UnicodeDecodeError:
-                # A multi-byte character split across reads: keep the tail for later.
-                for cut in range(1, 4):
-                    try:
-                        self.buffer += data[:-cut].decode()
-                        self.pending = data[-cut:]
-                        break
-                    except UnicodeDecodeError:
-                        continue
-                else:
-                    raise
+            self.buffer += self.utf8.decode(data)
 
     def request(self, method, params, id=None):
         if id is None:
