@@ -50,3 +50,73 @@ def wait_for(condition, timeout=10.0, what="condition"):
             raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
+
+
+class Background:
+    """A long-running command (ovsdb-client monitor, lock) whose stdout lines are read with
+    a timeout. Stops the process on exit."""
+
+    def __init__(self, command):
+        import queue
+        import subprocess
+        import threading
+
+        self.command = command
+        self.lines = queue.Queue()
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def line(self, timeout=10.0):
+        """The next stdout line; AssertionError if none comes in time or the output ended."""
+        import queue
+
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("%s printed nothing within %.0f s" %
+                                 (" ".join(self.command), timeout)) from None
+        if line is None:
+            self.lines.put(None)
+            raise AssertionError("%s ended its output (status %s): %s" %
+                                 (" ".join(self.command), self.process.wait(),
+                                  self.process.stderr.read().strip()))
+        return line
+
+    def json(self, timeout=10.0):
+        import json
+
+        return json.loads(self.line(timeout))
+
+    def no_line(self, within):
+        """Asserts that nothing is printed within `within` seconds."""
+        import queue
+
+        try:
+            line = self.lines.get(timeout=within)
+        except queue.Empty:
+            return
+        raise AssertionError("%s printed %r, expected nothing" % (" ".join(self.command), line))
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except Exception:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
