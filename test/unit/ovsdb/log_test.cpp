@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -631,4 +632,118 @@ TEST_CASE("log: a symlinked database is locked and compacted through its target"
     log.replace({vtep_schema()});
     CHECK(std::filesystem::is_symlink(link));
     CHECK(read_records(target) == std::vector<json>{vtep_schema()});
+}
+
+namespace {
+
+// A stock ovsdb-server serving one database file from a scratch directory; stopped (and
+// reaped) when the test ends, pass or fail.
+class OvsdbServer {
+  public:
+    OvsdbServer(const TempDir& dir, const std::string& db) : socket_(dir.file("db.sock")) {
+        std::vector<std::string> args = {"ovsdb-server",
+                                         db,
+                                         "--remote=punix:" + socket_,
+                                         "--unixctl=" + dir.file("ctl"),
+                                         "--no-chdir",
+                                         "-vconsole:off",
+                                         "-vfile:off"};
+        pid_ = fork();
+        if (pid_ == 0) {
+            std::vector<char*> argv;
+            for (auto& arg : args) argv.push_back(arg.data());
+            argv.push_back(nullptr);
+            execvp(argv[0], argv.data());
+            _exit(127);
+        }
+    }
+    ~OvsdbServer() { stop(); }
+    void stop() {
+        if (pid_ <= 0) return;
+        kill(pid_, SIGTERM);
+        int status = 0;
+        waitpid(pid_, &status, 0);
+        pid_ = -1;
+    }
+    // Waits until the server listens (it has opened and locked the database by then).
+    bool wait_until_ready() const {
+        for (int i = 0; i < 500; ++i) {
+            if (std::filesystem::exists(socket_)) return true;
+            int status = 0;
+            if (waitpid(pid_, &status, WNOHANG) == pid_) return false;  // it exited
+            usleep(20 * 1000);
+        }
+        return false;
+    }
+    pid_t pid() const { return pid_; }
+    std::string remote() const { return "unix:" + socket_; }
+
+  private:
+    std::string socket_;
+    pid_t pid_ = -1;
+};
+
+}  // namespace
+
+TEST_CASE("log: stock ovsdb-server serves and extends a file we wrote") {
+    TempDir dir;
+    auto path = dir.file("vtep.db");
+    auto records = sample_records();
+    write_records(path, records);
+
+    OvsdbServer server(dir, path);
+    REQUIRE(server.pid() > 0);
+    REQUIRE(server.wait_until_ready());
+
+    // While it runs, it holds the lock, and we say who it is.
+    CHECK_THROWS_WITH(
+        DatabaseLog::open(path, OpenMode::kReadWrite),
+        Catch::Contains("locked by process " + std::to_string(server.pid()) + " (ovsdb-server)"));
+
+    json select =
+        json::array({"hardware_vtep", select_all("Logical_Switch", {"name", "description"})});
+    auto served = run("ovsdb-client query " + server.remote() + " " + shell_quote(select.dump()));
+    INFO(served.output);
+    REQUIRE(served.status == 0);
+    CHECK(json::parse(served.output).at(0).at("rows") ==
+          json::array({{{"name", "ls0"}, {"description", "green"}}}));
+
+    json insert = json::array(
+        {"hardware_vtep",
+         {{"op", "insert"}, {"table", "Logical_Switch"}, {"row", {{"name", "from-server"}}}}});
+    auto inserted =
+        run("ovsdb-client transact " + server.remote() + " " + shell_quote(insert.dump()));
+    INFO(inserted.output);
+    REQUIRE(inserted.status == 0);
+    std::string new_uuid = json::parse(inserted.output).at(0).at("uuid").at(1);
+    server.stop();
+
+    auto log = DatabaseLog::open(path, OpenMode::kReadWrite);
+    auto reread = log.read_all();
+    CHECK(!log.dropped_tail());
+    REQUIRE(reread.size() == records.size() + 1);
+    CHECK(std::equal(records.begin(), records.end(), reread.begin()));
+    CHECK(reread.back().at("Logical_Switch").at(new_uuid) == json{{"name", "from-server"}});
+}
+
+TEST_CASE("log: ovsdb-tool compact rewrites our file into one we read back") {
+    TempDir dir;
+    auto path = dir.file("vtep.db");
+    write_records(path, sample_records());
+    auto compacted = run("ovsdb-tool compact " + shell_quote(path));
+    INFO(compacted.output);
+    REQUIRE(compacted.status == 0);
+
+    auto log = DatabaseLog::open(path, OpenMode::kReadWrite);
+    auto records = log.read_all();
+    REQUIRE(records.size() == 2);
+    CHECK(records[0].at("name") == "hardware_vtep");
+    CHECK_THAT(records[1].value("_comment", ""), Catch::Contains("compacted by ovsdb-tool"));
+    CHECK(records[1].at("Logical_Switch") ==
+          json{{kSwitch0,
+                {{"name", "ls0"},
+                 {"description", "green"},
+                 {"tunnel_key", 5000},
+                 {"other_config", json::array({"map", json::array({json::array({"k", "v"})})})}}}});
+    CHECK(log.snapshot_size() == log.size());
 }
