@@ -3,8 +3,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
+#include <net/if.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <filesystem>
 
 #include <cerrno>
 #include <cstring>
@@ -60,6 +64,7 @@ Program::Program() {
 }
 
 Program::~Program() {
+    for (auto& [name, link] : links_) bpf_link__destroy(link);
     if (skeleton_) lwaftr__destroy(skeleton_);
 }
 
@@ -70,6 +75,10 @@ void Program::set_config(const lwaftr_config& config) {
 }
 
 void Program::install_table(const BindingTable& table) {
+    install_table_into(bpf_map__fd(skeleton_->maps.lwaftr_tables), table);
+}
+
+void install_table_into(int tables_fd, const BindingTable& table) {
     const auto& image = table.image();
     LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
     FdGuard map{bpf_map_create(BPF_MAP_TYPE_ARRAY, "lwaftr_table", sizeof(uint32_t),
@@ -86,7 +95,7 @@ void Program::install_table(const BindingTable& table) {
     std::memcpy(memory, image.data(), bytes);
     munmap(memory, mapped);
     uint32_t zero = 0;
-    if (bpf_map_update_elem(bpf_map__fd(skeleton_->maps.lwaftr_tables), &zero, &map.fd, BPF_ANY))
+    if (bpf_map_update_elem(tables_fd, &zero, &map.fd, BPF_ANY))
         throw ProgramError("lwAFTR: cannot put the new binding table in service: " +
                            errno_text(errno));
 }
@@ -122,11 +131,14 @@ RunResult Program::run(Side side, const uint8_t* frame, size_t length) {
 }
 
 std::vector<lwaftr_counter> Program::counters() const {
+    return read_counters(bpf_map__fd(skeleton_->maps.lwaftr_counters));
+}
+
+std::vector<lwaftr_counter> read_counters(int fd) {
     int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0) throw ProgramError("lwAFTR: cannot count the possible CPUs");
     std::vector<lwaftr_counter> totals(LWAFTR_COUNTER_COUNT);
     std::vector<lwaftr_counter> per_cpu(static_cast<size_t>(cpus));
-    int fd = bpf_map__fd(skeleton_->maps.lwaftr_counters);
     for (uint32_t id = 0; id < LWAFTR_COUNTER_COUNT; id++) {
         if (bpf_map_lookup_elem(fd, &id, per_cpu.data()))
             throw ProgramError("lwAFTR: cannot read counters: " + errno_text(errno));
@@ -153,6 +165,110 @@ int Program::program_fd(Side side) const {
 
 int Program::stick_program_fd() const {
     return bpf_program__fd(skeleton_->progs.lwaftr_stick);
+}
+
+namespace {
+
+constexpr const char* kPinnedMaps[] = {"config", "tables", "counters", "rate_state"};
+
+}  // namespace
+
+uint32_t if_index_or_throw(const std::string& device) {
+    uint32_t index = if_nametoindex(device.c_str());
+    if (!index)
+        throw ProgramError("lwAFTR: no network device '" + device +
+                           "' (check the device names in the configuration)");
+    return index;
+}
+
+void Program::attach(const std::string& internet_device, const std::string& b4_device) {
+    auto attach_one = [&](bpf_program* program, const std::string& device, const char* name) {
+        bpf_link* link =
+            bpf_program__attach_xdp(program, static_cast<int>(if_index_or_throw(device)));
+        if (!link)
+            throw ProgramError("lwAFTR: cannot attach XDP to " + device + ": " + errno_text(errno) +
+                               " (another XDP program attached? detach it first)");
+        links_.emplace_back(name, link);
+    };
+    if (internet_device == b4_device) {
+        attach_one(skeleton_->progs.lwaftr_stick, internet_device, "link_stick");
+    } else {
+        attach_one(skeleton_->progs.lwaftr_internet, internet_device, "link_internet");
+        attach_one(skeleton_->progs.lwaftr_b4, b4_device, "link_b4");
+    }
+}
+
+void Program::pin(const std::string& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec)
+        throw ProgramError("lwAFTR: cannot create " + dir + ": " + ec.message() +
+                           " (is bpffs mounted? mount -t bpf bpf /sys/fs/bpf)");
+    bpf_map* maps[] = {skeleton_->maps.lwaftr_config, skeleton_->maps.lwaftr_tables,
+                       skeleton_->maps.lwaftr_counters, skeleton_->maps.lwaftr_rate_state};
+    for (size_t i = 0; i < std::size(maps); i++) {
+        std::string path = dir + "/" + kPinnedMaps[i];
+        if (bpf_map__pin(maps[i], path.c_str()))
+            throw ProgramError("lwAFTR: cannot pin " + path + ": " + errno_text(errno) +
+                               " (an instance already runs there? 'ovsdb-vtep lwaftr detach')");
+    }
+    for (auto& [name, link] : links_) {
+        std::string path = dir + "/" + name;
+        if (bpf_link__pin(link, path.c_str()))
+            throw ProgramError("lwAFTR: cannot pin " + path + ": " + errno_text(errno));
+    }
+}
+
+PinnedInstance::PinnedInstance(const std::string& dir_) : dir(dir_) {
+    auto open = [&](const char* name) {
+        std::string path = dir + "/" + name;
+        int fd = bpf_obj_get(path.c_str());
+        if (fd < 0)
+            throw ProgramError("lwAFTR: no running instance at " + dir + " (" + path + ": " +
+                               errno_text(errno) + "); start one with 'ovsdb-vtep lwaftr attach'");
+        return fd;
+    };
+    config_fd = open("config");
+    tables_fd = open("tables");
+    counters_fd = open("counters");
+}
+
+PinnedInstance::~PinnedInstance() {
+    for (int fd : {config_fd, tables_fd, counters_fd})
+        if (fd >= 0) close(fd);
+}
+
+lwaftr_config PinnedInstance::read_config() const {
+    lwaftr_config config{};
+    uint32_t zero = 0;
+    if (bpf_map_lookup_elem(config_fd, &zero, &config))
+        throw ProgramError("lwAFTR: cannot read the configuration map: " + errno_text(errno));
+    return config;
+}
+
+void PinnedInstance::write_config(const lwaftr_config& config) {
+    uint32_t zero = 0;
+    if (bpf_map_update_elem(config_fd, &zero, &config, BPF_ANY))
+        throw ProgramError("lwAFTR: cannot write the configuration map: " + errno_text(errno));
+}
+
+void PinnedInstance::install_table(const BindingTable& table) {
+    install_table_into(tables_fd, table);
+}
+
+std::vector<lwaftr_counter> PinnedInstance::counters() const {
+    return read_counters(counters_fd);
+}
+
+bool unpin_instance(const std::string& dir) {
+    bool any = false;
+    for (const char* name :
+         {"link_stick", "link_internet", "link_b4", "config", "tables", "counters", "rate_state"}) {
+        std::string path = dir + "/" + name;
+        any = (unlink(path.c_str()) == 0) || any;
+    }
+    rmdir(dir.c_str());
+    return any;
 }
 
 }  // namespace vtep::lwaftr

@@ -11,7 +11,8 @@
 #include "dataplane/lwaftr/binding_table.h"
 #include "lwaftr_abi.h"
 
-struct lwaftr;  // the generated skeleton
+struct lwaftr;    // the generated skeleton
+struct bpf_link;  // libbpf
 
 namespace vtep::lwaftr {
 
@@ -52,8 +53,44 @@ class Program {
     int program_fd(Side side) const;
     int stick_program_fd() const;
 
+    // Attaches to the devices: one program per side, or the "on a stick" program when
+    // both sides are the same device. The links are kept by pin().
+    void attach(const std::string& internet_device, const std::string& b4_device);
+    // Pins maps and links under dir (created), so the dataplane keeps running after this
+    // process exits and the tools below can find it.
+    void pin(const std::string& dir);
+
   private:
     ::lwaftr* skeleton_ = nullptr;
+    std::vector<std::pair<std::string, ::bpf_link*>> links_;
 };
+
+// Maps of a pinned instance (see Program::pin), for tools run by the operator.
+struct PinnedInstance {
+    explicit PinnedInstance(const std::string& dir);  // throws ProgramError
+    ~PinnedInstance();
+    PinnedInstance(const PinnedInstance&) = delete;
+    PinnedInstance& operator=(const PinnedInstance&) = delete;
+
+    lwaftr_config read_config() const;
+    void write_config(const lwaftr_config& config);
+    void install_table(const BindingTable& table);
+    std::vector<lwaftr_counter> counters() const;
+
+    std::string dir;
+    int config_fd = -1, tables_fd = -1, counters_fd = -1;
+};
+
+// Detaches a pinned instance: removes its pins (links and maps) and the folder.
+// Returns false if nothing was pinned there.
+bool unpin_instance(const std::string& dir);
+
+// The index of a network device, or ProgramError naming it.
+uint32_t if_index_or_throw(const std::string& device);
+
+// Creates the kernel table for image and swaps it into the outer map tables_fd.
+void install_table_into(int tables_fd, const BindingTable& table);
+// Counters of a PERCPU counters map, summed over CPUs.
+std::vector<lwaftr_counter> read_counters(int counters_fd);
 
 }  // namespace vtep::lwaftr
