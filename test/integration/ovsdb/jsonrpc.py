@@ -56,7 +56,9 @@ class Client:
 
     def send_raw(self, data):
         if isinstance(data, str):
-            data = data.encode()
+            data = data.encode(errors="surrogateescape")
+        # A server that stops reading must not hang the test: give up after a while.
+        self.sock.settimeout(DEFAULT_TIMEOUT)
         self.sock.sendall(data)
 
     def send(self, message):
