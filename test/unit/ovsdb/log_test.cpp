@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -746,4 +747,82 @@ TEST_CASE("log: ovsdb-tool compact rewrites our file into one we read back") {
                  {"tunnel_key", 5000},
                  {"other_config", json::array({"map", json::array({json::array({"k", "v"})})})}}}});
     CHECK(log.snapshot_size() == log.size());
+}
+
+TEST_CASE("log: a writer killed with SIGKILL leaves a file we and ovsdb-tool can continue") {
+    TempDir dir;
+    auto path = dir.file("killed.db");
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        try {
+            auto log = DatabaseLog::open(path, OpenMode::kCreate);
+            log.append(vtep_schema());
+            for (long i = 0;; ++i) {
+                log.append(json{{"_date", 1763900000000 + i},
+                                {"_comment", std::string(static_cast<size_t>(i % 700), 'c')}});
+            }
+        } catch (...) {
+        }
+        _exit(1);
+    }
+    bool grew = false;
+    for (int i = 0; i < 1000 && !grew; ++i) {
+        std::error_code ignored;
+        grew = std::filesystem::file_size(path, ignored) > 256 * 1024 && !ignored;
+        if (!grew) usleep(10 * 1000);
+    }
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    REQUIRE(grew);
+    CHECK(WIFSIGNALED(status));
+
+    auto log = DatabaseLog::open(path, OpenMode::kReadWrite);
+    auto records = log.read_all();
+    REQUIRE(records.size() > 2);
+    for (std::size_t i = 1; i < records.size(); ++i) {
+        CHECK(records[i].at("_date") == 1763900000000 + static_cast<long>(i - 1));
+    }
+    if (log.dropped_tail()) CHECK(log.dropped_tail()->offset == log.size());
+    log.append(json{{"_date", 1}, {"_comment", "after the crash"}});
+    log.sync();
+    auto show = run("ovsdb-tool show-log " + shell_quote(path));
+    CHECK(show.status == 0);
+    CHECK_THAT(show.output, Catch::Contains("\"after the crash\""));
+}
+
+TEST_CASE("log: a failed write leaves no partial record behind") {
+    TempDir dir;
+    auto path = dir.file("full.db");
+    write_records(path, sample_records());
+    auto size_before = std::filesystem::file_size(path);
+    // In a child, a file size limit just past the end makes the next record's write stop
+    // part-way (then fail with EFBIG), as a full disk would.
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit limit {};
+        limit.rlim_cur = limit.rlim_max = size_before + 100;
+        setrlimit(RLIMIT_FSIZE, &limit);
+        int code = 3;
+        try {
+            auto log = DatabaseLog::open(path, OpenMode::kReadWrite);
+            log.read_all();
+            log.append(json{{"_comment", std::string(1000, 'x')}});
+            code = 2;  // the write should have failed
+        } catch (const LogError& e) {
+            code = std::string(e.what()).find("write failed") != std::string::npos ? 0 : 4;
+        }
+        _exit(code);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(std::filesystem::file_size(path) == size_before);
+    auto log = DatabaseLog::open(path, OpenMode::kReadOnly);
+    CHECK(log.read_all().size() == sample_records().size());
+    CHECK(!log.dropped_tail());
 }
