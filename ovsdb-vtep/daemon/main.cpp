@@ -1,6 +1,176 @@
-// ovsdb-vtepd: placeholder until the server core lands.
-#include <cstdio>
-int main() {
-    std::fputs("ovsdb-vtepd: the server is not built yet\n", stderr);
-    return 1;
+// ovsdb-vtepd: serves the hardware_vtep OVSDB database (and any other given database) to
+// controllers and local clients.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <utility>  // before Boost 1.74 asio, which uses std::exchange unincluded
+
+#include <boost/asio.hpp>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "daemon/config.h"
+#include "daemon/logger.h"
+#include "ovsdb/builtin_schemas.h"
+#include "ovsdb/storage.h"
+#include "rpc/ovsdb_server.h"
+#include "rpc/remote.h"
+
+namespace {
+
+using namespace vtep;
+namespace fs = std::filesystem;
+
+void make_parent_dir(const std::string& path) {
+    fs::path parent = fs::path(path).parent_path();
+    if (!parent.empty()) fs::create_directories(parent);
+}
+
+// Tells systemd (Type=notify) that we are serving, when started by it.
+void notify_systemd(const char* state) {
+    const char* socket_path = std::getenv("NOTIFY_SOCKET");
+    if (!socket_path || !*socket_path) return;
+    int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, socket_path, sizeof addr.sun_path - 1);
+    if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace
+    ::sendto(fd, state, std::strlen(state), 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::close(fd);
+}
+
+class Pidfile {
+public:
+    explicit Pidfile(std::string path) : path_(std::move(path)) {
+        if (path_.empty()) return;
+        make_parent_dir(path_);
+        std::ofstream out(path_, std::ios::trunc);
+        if (!out) throw std::runtime_error(path_ + ": cannot write pidfile");
+        out << ::getpid() << "\n";
+    }
+    ~Pidfile() {
+        if (!path_.empty()) ::unlink(path_.c_str());
+    }
+
+private:
+    std::string path_;
+};
+
+// Forks; the parent returns only once the child reports readiness (or failure).
+int detach_and_wait(int& ready_fd) {
+    int fds[2];
+    if (::pipe(fds) < 0) throw std::runtime_error("pipe failed");
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid > 0) {
+        ::close(fds[1]);
+        char status = 1;
+        ssize_t n = ::read(fds[0], &status, 1);
+        std::exit(n == 1 && status == 0 ? 0 : 1);
+    }
+    ::close(fds[0]);
+    ::setsid();
+    ready_fd = fds[1];
+    return 0;
+}
+
+int run(const daemon::Config& config, int ready_fd) {
+    using daemon::log_info;
+    using daemon::log_warn;
+    boost::asio::io_context io;
+    rpc::SessionOptions options;
+    options.max_message_bytes = config.max_message_bytes;
+    options.max_backlog_bytes = config.max_backlog_bytes;
+    options.inactivity_probe = config.inactivity_probe;
+    rpc::OvsdbServer server(io, options);
+    server.set_log([](const std::string& m) { log_info("jsonrpc", m); });
+
+    auto vtep_schema =
+        ovsdb::DatabaseSchema::from_json(nlohmann::json::parse(ovsdb::kVtepSchemaJson));
+    if (!vtep_schema) throw std::runtime_error("built-in schema: " + vtep_schema.error().to_string());
+    if (config.databases.empty()) throw std::runtime_error("no database file to serve");
+    for (const std::string& path : config.databases) {
+        if (!fs::exists(path)) {
+            make_parent_dir(path);
+            log_info("storage", path + ": creating from the built-in hardware_vtep schema");
+        }
+        auto storage = ovsdb::Storage::open(path, *vtep_schema,
+                                            [](const std::string& w) { log_warn("storage", w); });
+        log_info("storage", path + ": serving database " + storage->database().name());
+        server.add_database(std::move(storage));
+    }
+
+    std::vector<std::unique_ptr<rpc::Remote>> remotes;
+    for (const std::string& text : config.remotes) {
+        if (text.rfind("db:", 0) == 0) {
+            log_warn("remote", text + ": remotes configured from the database are not supported "
+                                      "by this build yet; ignoring");
+            continue;
+        }
+        auto spec = rpc::RemoteSpec::parse(text);
+        if (!spec) throw std::runtime_error(spec.error().details);
+        if (spec->kind == rpc::RemoteSpec::Kind::PassiveUnix) make_parent_dir(spec->path);
+        try {
+            remotes.push_back(rpc::open_remote(io, server, *spec));
+        } catch (const boost::system::system_error& e) {
+            throw std::runtime_error(text + ": " + e.code().message());
+        }
+        log_info("remote", remotes.back()->status());
+    }
+    Pidfile pidfile(config.pidfile);
+
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int signo) {
+            if (ec) return;
+            if (signo == SIGHUP) {
+                daemon::Logger::instance().reopen();
+                signals.async_wait(on_signal);
+                return;
+            }
+            log_info("daemon", std::string("received ") + strsignal(signo) + ", exiting");
+            io.stop();
+        };
+    signals.async_wait(on_signal);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    if (ready_fd >= 0) {  // --detach: the parent exits successfully only now
+        char ok = 0;
+        (void)::write(ready_fd, &ok, 1);
+        ::close(ready_fd);
+    }
+    notify_systemd("READY=1");
+    log_info("daemon", "ovsdb-vtepd ready");
+    io.run();
+    notify_systemd("STOPPING=1");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    daemon::Config config;
+    try {
+        config = daemon::parse_command_line(argc, argv);
+        daemon::Logger::instance().open(config.log_file);
+    } catch (const std::exception& e) {
+        std::cerr << "ovsdb-vtepd: " << e.what() << std::endl;
+        return 1;
+    }
+    int ready_fd = -1;
+    if (config.detach) detach_and_wait(ready_fd);
+    try {
+        return run(config, ready_fd);
+    } catch (const std::exception& e) {
+        daemon::log_error("daemon", e.what());
+        std::cerr << "ovsdb-vtepd: " << e.what() << std::endl;
+        return 1;
+    }
 }

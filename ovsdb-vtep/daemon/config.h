@@ -1,0 +1,38 @@
+// ovsdb-vtepd's configuration: the embedded default (conf/ovsdb-vtepd.json), an optional
+// --config file in the same JSON form, then command-line options in ovsdb-server's
+// syntax, each layer overriding the one before.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vtep::daemon {
+
+struct Config {
+    std::vector<std::string> databases;  // database files
+    std::vector<std::string> remotes;
+    std::string pidfile;                 // empty: none
+    std::string log_file;                // empty: stderr
+    bool detach = false;
+    bool dataplane = false;
+    std::string private_key, certificate, ca_cert, bootstrap_ca_cert;
+    size_t max_message_bytes = 64ull << 20;
+    size_t max_backlog_bytes = 256ull << 20;
+    std::chrono::milliseconds inactivity_probe{5000};
+};
+
+struct ConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Applies a JSON configuration text; 'origin' names it in errors, which give the line.
+void apply_config_text(Config& config, const std::string& text, const std::string& origin);
+// The embedded default configuration.
+Config default_config();
+// Parses argv (ovsdb-server-compatible options). Prints help/version and exits for
+// --help/--version. Throws ConfigError with a message for the operator.
+Config parse_command_line(int argc, char** argv);
+
+}  // namespace vtep::daemon

@@ -1,0 +1,34 @@
+// One database: its schema and the committed contents of its tables.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "ovsdb/schema.h"
+#include "ovsdb/table.h"
+
+namespace vtep::ovsdb {
+
+class Database {
+public:
+    explicit Database(std::shared_ptr<const DatabaseSchema> schema);
+
+    const DatabaseSchema& schema() const { return *schema_; }
+    std::shared_ptr<const DatabaseSchema> schema_ptr() const { return schema_; }
+    const std::string& name() const { return schema_->name; }
+    Table& table(size_t i) { return tables_[i]; }
+    const Table& table(size_t i) const { return tables_[i]; }
+    Table* find_table(const std::string& name);
+    size_t n_tables() const { return tables_.size(); }
+
+    // Id of the last committed transaction (monitor_cond_since's last-txn-id).
+    const Uuid& last_txn_id() const { return last_txn_id_; }
+    void set_last_txn_id(const Uuid& id) { last_txn_id_ = id; }
+
+private:
+    std::shared_ptr<const DatabaseSchema> schema_;
+    std::vector<Table> tables_;
+    Uuid last_txn_id_;
+};
+
+}  // namespace vtep::ovsdb

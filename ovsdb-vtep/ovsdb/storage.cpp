@@ -1,0 +1,215 @@
+#include "ovsdb/storage.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "ovsdb/symbol_table.h"
+
+namespace vtep::ovsdb {
+namespace {
+
+int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::runtime_error file_error(const std::string& path, const std::string& what) {
+    return std::runtime_error(path + ": " + what);
+}
+
+// Applies one transaction record to a fresh transaction. Errors name the table and row.
+Status apply_record(Transaction& txn, const Json& record) {
+    const Database& db = txn.database();
+    bool is_diff = false;
+    if (auto it = record.find("_is_diff"); it != record.end()) {
+        if (!it->is_boolean()) return make_error("syntax error", "\"_is_diff\" must be boolean");
+        is_diff = it->get<bool>();
+    }
+    for (const auto& [table_name, rows] : record.items()) {
+        if (table_name == "_date" || table_name == "_comment" || table_name == "_is_diff")
+            continue;
+        const TableSchema* ts = db.schema().find_table(table_name);
+        if (!ts) return make_error("syntax error", "No table named " + table_name + ".");
+        if (!rows.is_object())
+            return make_error("syntax error", "table " + table_name + " must be an object");
+        for (const auto& [uuid_text, row_json] : rows.items()) {
+            auto uuid = Uuid::parse(uuid_text);
+            if (!uuid) return make_error("syntax error", "\"" + uuid_text + "\" is not a UUID");
+            size_t t = ts->table_index;
+            if (row_json.is_null()) {
+                if (!txn.find(t, *uuid))
+                    return make_error("syntax error", "transaction deletes row " + uuid_text +
+                                                          " that does not exist");
+                txn.erase(t, *uuid);
+                continue;
+            }
+            if (!row_json.is_object())
+                return make_error("syntax error", "row " + uuid_text + " must be an object");
+            Row* row = txn.modify(t, *uuid);
+            bool inserting = row == nullptr;
+            if (inserting) {
+                txn.insert(t, Row::with_defaults(*ts, *uuid));
+                row = txn.modify(t, *uuid);
+            }
+            for (const auto& [column_name, value] : row_json.items()) {
+                const ColumnSchema* c = ts->find_column(column_name);
+                if (!c || c->is_pseudo())
+                    return make_error("syntax error", "No column " + column_name +
+                                                          " in table " + table_name + ".");
+                auto d = Datum::from_json(c->type, value, nullptr, !is_diff || inserting);
+                if (!d) return d.error();
+                if (is_diff && !inserting)
+                    row->fields[c->index].apply_diff(*d, c->type);
+                else
+                    row->fields[c->index] = std::move(*d);
+            }
+        }
+    }
+    return {};
+}
+
+void put_persistent_columns(const TableSchema& ts, const Row* old_row, const Row& new_row,
+                            Json& out) {
+    for (const auto& c : ts.columns) {
+        if (!c.persistent) continue;
+        const Datum& v = new_row.fields[c.index];
+        if (!old_row) {
+            if (!(v == Datum::default_of(c.type))) out[c.name] = v.to_json(c.type);
+        } else if (!(old_row->fields[c.index] == v)) {
+            out[c.name] = Datum::diff(old_row->fields[c.index], v, c.type).to_json(c.type);
+        }
+    }
+}
+
+}  // namespace
+
+std::shared_ptr<DatabaseSchema> read_schema_file(const std::string& path) {
+    DatabaseLog log = DatabaseLog::open(path, OpenMode::kReadOnly);
+    auto first = log.read_next();
+    if (!first) throw file_error(path, "database file has no schema record");
+    auto schema = DatabaseSchema::from_json(*first);
+    if (!schema) throw file_error(path, "bad schema: " + schema.error().to_string());
+    return *schema;
+}
+
+Storage::Storage(DatabaseLog log, std::unique_ptr<Database> db)
+    : log_(std::move(log)), db_(std::move(db)) {}
+
+std::unique_ptr<Storage> Storage::open(const std::string& path,
+                                       std::shared_ptr<const DatabaseSchema> create_schema,
+                                       const std::function<void(const std::string&)>& warn) {
+    bool exists = std::ifstream(path).good();
+    if (!exists && !create_schema)
+        throw file_error(path, "database file does not exist");
+    DatabaseLog log = DatabaseLog::open(path, exists ? OpenMode::kReadWrite : OpenMode::kCreate);
+    std::shared_ptr<const DatabaseSchema> schema;
+    auto first = log.read_next();
+    if (!first) {
+        if (!create_schema) throw file_error(path, "database file is empty (no schema record)");
+        log.append(create_schema->to_json());
+        log.sync();
+        schema = create_schema;
+    } else {
+        auto parsed = DatabaseSchema::from_json(*first);
+        if (!parsed) throw file_error(path, "bad schema: " + parsed.error().to_string());
+        schema = *parsed;
+    }
+    auto db = std::make_unique<Database>(schema);
+    size_t n = 0;
+    while (auto record = log.read_next()) {
+        ++n;
+        if (!record->is_object()) {
+            log.reject_last_record("record " + std::to_string(n + 1) + " is not a JSON object");
+            break;
+        }
+        Transaction txn(*db);
+        Status s = apply_record(txn, *record);
+        if (s) {
+            auto committed = txn.commit();
+            if (!committed) s = committed.error();
+        }
+        if (!s) {
+            log.reject_last_record("transaction record " + std::to_string(n) +
+                                   " cannot be applied: " + s.error().to_string());
+            break;
+        }
+    }
+    if (log.dropped_tail() && warn) warn(log.dropped_tail()->describe(path));
+    return std::unique_ptr<Storage>(new Storage(std::move(log), std::move(db)));
+}
+
+Json Storage::commit_to_record(const CommitRecord& commit) {
+    Json record = Json::object();
+    for (const RowChange& change : commit.changes) {
+        const TableSchema& ts = *change.table;
+        const Uuid& uuid = change.old_row ? change.old_row->uuid : change.new_row->uuid;
+        Json& slot = record[ts.name][uuid.to_string()];
+        if (!change.new_row) {
+            slot = nullptr;
+            continue;
+        }
+        Json row = Json::object();
+        put_persistent_columns(ts, change.old_row.get(), *change.new_row, row);
+        if (change.old_row && row.empty()) {
+            // Only ephemeral columns changed: nothing durable to say about this row.
+            record[ts.name].erase(uuid.to_string());
+            if (record[ts.name].empty()) record.erase(ts.name);
+            continue;
+        }
+        slot = std::move(row);
+    }
+    return record;
+}
+
+Status Storage::write(const CommitRecord& commit, bool durable) {
+    if (commit.empty()) return {};
+    Json record = commit_to_record(commit);
+    if (record.empty() && !durable) return {};
+    record["_date"] = now_ms();
+    if (!commit.comment.empty()) record["_comment"] = commit.comment;
+    record["_is_diff"] = true;
+    try {
+        log_.append(record);
+        if (durable) log_.sync();
+    } catch (const std::exception& e) {
+        return make_error("I/O error", e.what());
+    }
+    ++commits_since_compaction_;
+    return {};
+}
+
+bool Storage::should_compact() const {
+    constexpr uint64_t kMinSize = 10ull * 1024 * 1024;
+    return commits_since_compaction_ >= 100 && log_.size() > kMinSize &&
+           log_.size() > 2 * log_.snapshot_size();
+}
+
+Json Storage::snapshot_record() const {
+    Json record = Json::object();
+    for (size_t t = 0; t < db_->n_tables(); ++t) {
+        const Table& table = db_->table(t);
+        if (!table.size()) continue;
+        Json rows = Json::object();
+        for (const auto& [uuid, row] : table.rows()) {
+            Json r = Json::object();
+            put_persistent_columns(table.schema(), nullptr, *row, r);
+            rows[uuid.to_string()] = std::move(r);
+        }
+        record[table.schema().name] = std::move(rows);
+    }
+    record["_date"] = now_ms();
+    record["_comment"] = "compacting database online";
+    return record;
+}
+
+Status Storage::compact() {
+    try {
+        log_.replace({db_->schema().to_json(), snapshot_record()});
+    } catch (const std::exception& e) {
+        return make_error("I/O error", e.what());
+    }
+    commits_since_compaction_ = 0;
+    return {};
+}
+
+}  // namespace vtep::ovsdb

@@ -1,0 +1,100 @@
+// The OVSDB server: the databases it serves (with their storage), the sessions of its
+// clients, and the RFC 7047 / ovsdb-server methods (transact with "wait" triggers,
+// monitor*, lock/steal/unlock, echo, list_dbs, get_schema, ...), plus the _Server
+// database that Open vSwitch clients read to learn about the others.
+#pragma once
+
+#include <utility>  // Boost 1.74 asio uses std::exchange without including it
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "ovsdb/execution.h"
+#include "ovsdb/monitor.h"
+#include "ovsdb/storage.h"
+#include "rpc/jsonrpc_session.h"
+#include "rpc/lock_table.h"
+
+namespace vtep::rpc {
+
+using ovsdb::Database;
+
+class OvsdbServer {
+public:
+    explicit OvsdbServer(asio::io_context& io, SessionOptions session_options = {});
+    ~OvsdbServer();
+
+    // Serves a database kept in 'storage' (durable), or an in-memory one.
+    void add_database(std::unique_ptr<ovsdb::Storage> storage);
+    void add_memory_database(std::unique_ptr<Database> db);
+    Database* find_database(const std::string& name);
+
+    // Takes a connected stream; the session lives until either side closes it.
+    // 'on_close' (optional) learns why the session ended.
+    void accept(std::unique_ptr<Transport> transport,
+                std::function<void(const std::string&)> on_close = nullptr);
+
+    // Local transactions (the VTEP agent, tests): as a client's "transact" would commit,
+    // notifying monitors. Returns the result array (wait operations are not supported).
+    Json transact(const Json& params);
+
+    size_t session_count() const { return sessions_.size(); }
+    const SessionOptions& session_options() const { return session_options_; }
+    void set_log(std::function<void(const std::string&)> log) { log_ = std::move(log); }
+
+private:
+    struct Session;
+    struct ClientMonitor {
+        Json id;
+        std::string db;
+        ovsdb::Monitor monitor;
+    };
+    struct Trigger {
+        Json request_id;
+        std::string db;
+        Json params;
+        std::chrono::steady_clock::time_point created;
+        std::chrono::steady_clock::time_point deadline;
+    };
+    struct DbEntry {
+        std::unique_ptr<ovsdb::Storage> storage;  // null for in-memory databases
+        std::unique_ptr<Database> memory;
+        Database* db = nullptr;
+    };
+
+    void handle(Session& s, Json&& message);
+    void handle_request(Session& s, const std::string& method, const Json& params,
+                        const Json& id);
+    Json handle_transact(Session& s, const Json& params, const Json& id);
+    Json handle_monitor(Session& s, const std::string& method, const Json& params,
+                        const Json& id);
+    Json handle_monitor_cond_change(Session& s, const Json& params, const Json& id);
+    Json handle_lock(Session& s, const std::string& method, const Json& params, const Json& id);
+    void handle_cancel(Session& s, const Json& params);
+    DbEntry* lookup_db(const std::string& method, const Json& params, Json& error_reply,
+                       const Json& id);
+
+    // Runs a transaction for 's' (null for local); null result means "wait".
+    Json run_transaction(Session* s, DbEntry& entry, const Json& params, int64_t elapsed_ms,
+                         int64_t* timeout_ms);
+    ovsdb::Status committed(DbEntry& entry, const ovsdb::CommitRecord& record, bool durable);
+    void retry_triggers(const std::string& db, bool timeouts_only);
+    void schedule_trigger_timer();
+    void close_session(Session* s);
+    void update_server_database();
+
+    asio::io_context& io_;
+    SessionOptions session_options_;
+    std::map<std::string, DbEntry> dbs_;
+    std::list<std::unique_ptr<Session>> sessions_;
+    LockTable<Session> locks_;
+    asio::steady_timer trigger_timer_;
+    ovsdb::Uuid server_id_;
+    std::function<void(const std::string&)> log_;
+};
+
+}  // namespace vtep::rpc
