@@ -288,10 +288,10 @@ class Player:
                                                        json.dumps(earlier)))
 
 
-def play_case(binary, case, keep=False, impatient=False):
+def play_case(binary, case, keep=False, impatient=False, extra_args=()):
     databases = case.get("databases", ["vtep"])
     with Server(binary, schemas=databases, tcp=case.get("transport") == "tcp",
-                keep=keep) as server:
+                keep=keep, extra_args=extra_args) as server:
         player = Player(server, case)
         player.timed_out = impatient
         try:
@@ -408,8 +408,8 @@ def unsorted_uuid_collections(value, found):
 
 # ovsdb-server names the two rows of an index collision in hash order, which differs from
 # run to run even against itself; put them in a fixed order.
-INDEX_COLLISION_RE = re.compile(r"^(.*)  First row, with UUID (.*?)\.  Second row, with UUID (.*?)\.$",
-                                re.S)
+INDEX_COLLISION_RE = re.compile(
+    r"^(.*)  First row, with UUID (.*?)\.  Second row, with UUID (.*?)\.$", re.S)
 
 
 # Texts that carry a measured time.
@@ -501,7 +501,8 @@ def main():
             # A candidate that keeps timing out gets short waits, so that a hung server
             # fails the run in about a minute instead of waiting out every step.
             candidate = play_case(args.server, case, args.keep,
-                                  impatient=silent_streak >= IMPATIENT_AFTER)
+                                  impatient=silent_streak >= IMPATIENT_AFTER,
+                                  extra_args=args.server_arg)
             silent_streak = silent_streak + 1 if candidate.timed_out else 0
             problems += ["reference: " + m for m in reference.mismatches]
             problems += ["candidate: " + m for m in candidate.mismatches]

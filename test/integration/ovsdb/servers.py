@@ -207,11 +207,14 @@ def add_server_arguments(parser, reference=False):
     if reference:
         parser.add_argument("--reference", default="/usr/sbin/ovsdb-server",
                             help="reference server (Open vSwitch's ovsdb-server 3.1)")
+    parser.add_argument("--server-arg", action="append", default=[], metavar="ARG",
+                        help="extra command-line argument for the server under test only "
+                             "(repeatable), e.g. --server-arg=--no-dataplane")
     parser.add_argument("--keep", action="store_true",
                         help="keep the servers' directories (databases, logs)")
 
 
-def _self_test(binary):
+def _self_test(binary, extra_args=()):
     """Checks the helper itself: start, both sockets answer, pidfile, stop, clean up."""
     from harness import Suite
     from jsonrpc import Client
@@ -220,7 +223,7 @@ def _self_test(binary):
 
     @suite.test
     def start_serves_unix_and_tcp():
-        with Server(binary, schemas=("vtep", "vswitch")) as server:
+        with Server(binary, schemas=("vtep", "vswitch"), extra_args=extra_args) as server:
             for remote in (server.unix_remote, server.tcp_remote):
                 with Client(remote) as client:
                     reply = client.call("list_dbs", [])
@@ -229,7 +232,7 @@ def _self_test(binary):
 
     @suite.test
     def pidfile_names_the_child():
-        with Server(binary) as server:
+        with Server(binary, extra_args=extra_args) as server:
             deadline = time.monotonic() + START_TIMEOUT
             while not os.path.exists(server.pidfile) and time.monotonic() < deadline:
                 time.sleep(0.01)
@@ -238,7 +241,7 @@ def _self_test(binary):
 
     @suite.test
     def stop_ends_process_and_removes_directory():
-        server = Server(binary).start()
+        server = Server(binary, extra_args=extra_args).start()
         directory, process = server.dir, server.process
         server.stop()
         assert process.poll() is not None, "server still running after stop()"
@@ -252,4 +255,4 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     add_server_arguments(parser)
     args = parser.parse_args()
-    sys.exit(_self_test(args.server))
+    sys.exit(_self_test(args.server, args.server_arg))

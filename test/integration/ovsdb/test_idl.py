@@ -102,7 +102,8 @@ def main():
     suite = Suite("idl")
 
     def server():
-        return Server(args.server, schemas=("vtep",), keep=args.keep)
+        return Server(args.server, schemas=("vtep",),
+                      keep=args.keep, extra_args=args.server_arg)
 
     def connected(server, tables=None, remote=None):
         idl = RecordingIdl(remote or server.unix_remote, tables)

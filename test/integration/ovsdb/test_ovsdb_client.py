@@ -81,7 +81,8 @@ def main():
     suite = Suite("ovsdb-client")
 
     def server():
-        return Server(args.server, schemas=("vtep",), keep=args.keep)
+        return Server(args.server, schemas=("vtep",),
+                      keep=args.keep, extra_args=args.server_arg)
 
     @suite.test
     def list_dbs():

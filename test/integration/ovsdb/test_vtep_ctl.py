@@ -83,8 +83,8 @@ def main():
     suite = Suite("vtep-ctl")
 
     def vtep():
-        server = Server(args.server, schemas=("vtep",), tcp=False, keep=args.keep)
-        return server
+        return Server(args.server, schemas=("vtep",), tcp=False, keep=args.keep,
+                      extra_args=args.server_arg)
 
     @suite.test
     def add_ps_creates_switch_under_global():
