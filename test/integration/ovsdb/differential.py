@@ -74,6 +74,28 @@ def no_duplicate_members(pairs):
     return dict(pairs)
 
 
+CASE_MEMBERS = {"name", "description", "databases", "transport", "steps"}
+STEP_ACTIONS = {"call", "send", "send_raw", "send_hex", "recv", "closed", "quiet", "disconnect"}
+STEP_OPTIONS = {"client", "match", "before", "save", "unordered", "timeout", "description"}
+
+
+def check_case(path, case):
+    """Catches corpus typos, which would otherwise make a step silently do nothing."""
+    where = "%s: case %s" % (path, case.get("name"))
+    if "name" not in case or "steps" not in case:
+        raise CorpusError("%s: every case needs a name and steps" % where)
+    unknown = set(case) - CASE_MEMBERS
+    if unknown:
+        raise CorpusError("%s: unknown member(s) %s" % (where, ", ".join(sorted(unknown))))
+    for index, step in enumerate(case["steps"]):
+        actions = set(step) & STEP_ACTIONS
+        unknown = set(step) - STEP_ACTIONS - STEP_OPTIONS
+        if len(actions) != 1 or unknown:
+            raise CorpusError("%s step %d: needs exactly one of %s%s" %
+                              (where, index, ", ".join(sorted(STEP_ACTIONS)),
+                               "; unknown: " + ", ".join(sorted(unknown)) if unknown else ""))
+
+
 def load_corpus(paths):
     cases = []
     for path in paths:
@@ -84,9 +106,7 @@ def load_corpus(paths):
                 raise CorpusError("%s: %s" % (path, error)) from None
         stem = os.path.splitext(os.path.basename(path))[0]
         for case in document["cases"]:
-            if "name" not in case or "steps" not in case:
-                raise CorpusError("%s: every case needs a name and steps: %s" %
-                                  (path, json.dumps(case)[:200]))
+            check_case(path, case)
             case = dict(case)
             case["id"] = "%s/%s" % (stem, case["name"])
             cases.append(case)

@@ -34,8 +34,11 @@ STREAM_COMMITS = 500
 class RecordingIdl(ovs.db.idl.Idl):
     """An IDL that keeps every row notification it gets, in order."""
 
-    def __init__(self, remote, tables=None):
-        helper = ovs.db.idl.SchemaHelper(location=VTEP_SCHEMA)
+    def __init__(self, remote, tables=None, schema_json=None):
+        if schema_json is None:
+            helper = ovs.db.idl.SchemaHelper(location=VTEP_SCHEMA)
+        else:
+            helper = ovs.db.idl.SchemaHelper(schema_json=schema_json)
         if tables is None:
             helper.register_all()
         else:
@@ -131,6 +134,25 @@ def main():
                     assert [row.uuid for row in global_row.switches] == [ps.uuid]
                 finally:
                     idl.close()
+
+    @suite.test
+    def idl_built_from_served_schema():
+        """What get_schema returns must be a schema the IDL accepts and can replicate."""
+        with server() as s:
+            transact(s.unix_remote, {"op": "insert", "table": "Logical_Switch",
+                                     "row": {"name": "ls0", "replication_mode": "source_node"}})
+            with Client(s.unix_remote) as client:
+                reply = client.call("get_schema", [DB])
+            idl = RecordingIdl(s.unix_remote, schema_json=reply["result"])
+            try:
+                idl.run_until(lambda: idl.has_ever_connected(), "the initial contents")
+                assert sorted(idl.tables) == sorted(reply["result"]["tables"])
+                row = idl.by_name("Logical_Switch")["ls0"]
+                assert row.replication_mode == ["source_node"], row.replication_mode
+                column = idl.tables["Logical_Switch"].columns["replication_mode"]
+                assert column.type.key.enum is not None
+            finally:
+                idl.close()
 
     @suite.test
     def own_commit_is_seen():

@@ -106,6 +106,12 @@ def main():
             assert client_run("get-schema-cksum", s.unix_remote, DB).strip() == SCHEMA["cksum"]
 
     @suite.test
+    def wait_for_database():
+        with server() as s:
+            client_run("wait", s.unix_remote, DB, "connected")
+            client_run("wait", s.unix_remote, DB, "added")
+
+    @suite.test
     def list_tables():
         with server() as s:
             lines = client_run("list-tables", s.unix_remote, DB).splitlines()
