@@ -494,6 +494,63 @@ def compare(case, reference, candidate):
     return []
 
 
+def check_comparator():
+    """The comparison must tell real differences from renamed UUIDs and reordered rows;
+    a comparator that accepts everything would make every case pass. Returns problems."""
+
+    class Recording:
+        def __init__(self, *received):
+            self.transcript = [{"step": 0, "client": "a", "sent": None,
+                                "received": list(received)}]
+
+    u = ["11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222",
+         "33333333-3333-4333-8333-333333333333", "44444444-4444-4444-8444-444444444444"]
+    row = lambda uuid, name: {"_uuid": ["uuid", uuid], "name": name}  # noqa: E731
+    update = lambda *rows: {"method": "update", "id": None,  # noqa: E731
+                            "params": [None, {"T": {r[0]: {"new": {"name": r[1]}}
+                                                    for r in rows}}]}
+    reply = lambda result: {"id": 1, "error": None, "result": result}  # noqa: E731
+    same = [
+        ("renamed UUIDs", reply([{"uuid": ["uuid", u[0]]}]), reply([{"uuid": ["uuid", u[1]]}])),
+        ("rows in another order", reply([{"rows": [row(u[0], "a"), row(u[1], "b")]}]),
+         reply([{"rows": [row(u[3], "b"), row(u[2], "a")]}])),
+        ("update keys in another order", update((u[0], "a"), (u[1], "b")),
+         update((u[3], "b"), (u[2], "a"))),
+        ("UUID set in another order", reply(["set", [["uuid", u[0]], ["uuid", u[1]]]]),
+         reply(["set", [["uuid", u[3]], ["uuid", u[2]]]])),
+    ]
+    different = [
+        ("another error", reply([{"error": "constraint violation"}]),
+         reply([{"error": "syntax error"}])),
+        ("real written as 1.0", reply([1]), reply([1.0])),
+        ("another value", reply([{"rows": [row(u[0], "a")]}]), reply([{"rows": [row(u[0], "b")]}])),
+        ("a UUID reused where a new one was expected",
+         reply([["uuid", u[0]], ["uuid", u[1]]]), reply([["uuid", u[2]], ["uuid", u[2]]])),
+        ("a missing member", {"id": 1, "error": None, "result": []}, {"id": 1, "result": []}),
+        ("rows swapped between known keys",
+         [reply([["uuid", u[0]], ["uuid", u[1]]]), update((u[0], "a"), (u[1], "b"))],
+         [reply([["uuid", u[0]], ["uuid", u[1]]]), update((u[0], "b"), (u[1], "a"))]),
+        ("set order of non-UUID members", reply(["set", [1, 2]]), reply(["set", [2, 1]])),
+    ]
+    case = {"steps": [{"recv": True}]}
+    problems = []
+    def recording(messages):
+        return Recording(*(messages if isinstance(messages, list) else [messages]))
+
+    for label, a, b in same:
+        if compare(case, recording(a), recording(b)):
+            problems.append("comparator reports a difference for " + label)
+    for label, a, b in different:
+        if not compare(case, recording(a), recording(b)):
+            problems.append("comparator misses a difference: " + label)
+    order = (Recording({"method": "update"}, reply([])), Recording(reply([]), {"method": "update"}))
+    if not compare(case, *order):
+        problems.append("comparator misses a notification moved after the reply")
+    if not compare(case, Recording(reply([])), Recording(reply([]), {"method": "update"})):
+        problems.append("comparator misses an extra message")
+    return problems
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -511,6 +568,13 @@ def main():
     if args.case:
         cases = [c for c in cases if any(word in c["id"] for word in args.case)]
     passed = failed = 0
+    problems = check_comparator()
+    if problems:
+        failed += 1
+        print("FAIL runner/comparator\n    " + "\n    ".join(problems))
+    else:
+        passed += 1
+        print("ok   runner/comparator")
     started = time.monotonic()
     silent_streak = 0  # consecutive cases in which the candidate let a read time out
     for case in cases:

@@ -217,11 +217,19 @@ class Server:
         return False
 
 
+def executable(path):
+    """argparse type: a program we can run, so a wrong path fails at once and clearly."""
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        raise argparse.ArgumentTypeError("%s is not an executable file (build ovsdb-vtepd "
+                                         "first, or give the path of ovsdb-server)" % path)
+    return os.path.abspath(path)
+
+
 def add_server_arguments(parser, reference=False):
-    parser.add_argument("--server", required=True,
+    parser.add_argument("--server", required=True, type=executable,
                         help="server under test: ovsdb-server or ovsdb-vtepd binary")
     if reference:
-        parser.add_argument("--reference", default="/usr/sbin/ovsdb-server",
+        parser.add_argument("--reference", default="/usr/sbin/ovsdb-server", type=executable,
                             help="reference server (Open vSwitch's ovsdb-server 3.1)")
     parser.add_argument("--server-arg", action="append", default=[], metavar="ARG",
                         help="extra command-line argument for the server under test only "
