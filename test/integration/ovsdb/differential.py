@@ -23,6 +23,8 @@ does one thing:
   {"closed": true}         the server must close the connection (messages first are kept)
   {"quiet": SECONDS}       record whatever arrives within SECONDS (normally nothing)
   {"disconnect": true}     close this client's connection
+The runner answers the server's own echo requests (inactivity probes) unless a "recv" or
+"closed" step has "raw": true, which records them instead.
 Optional members: "match" (a pattern the last message must fit: objects match by subset,
 arrays element by element, "*" matches anything), "before" (patterns for the messages that
 came before the reply of a "call", exactly that many), "save": {"NAME": "path/in/message"}
@@ -76,7 +78,8 @@ def no_duplicate_members(pairs):
 
 CASE_MEMBERS = {"name", "description", "databases", "transport", "steps"}
 STEP_ACTIONS = {"call", "send", "send_raw", "send_hex", "recv", "closed", "quiet", "disconnect"}
-STEP_OPTIONS = {"client", "match", "before", "save", "unordered", "timeout", "description"}
+STEP_OPTIONS = {"client", "match", "before", "save", "unordered", "timeout", "description",
+                "raw"}
 
 
 def check_case(path, case):
@@ -174,8 +177,9 @@ class Player:
             self.clients[name] = Client(self.remote)
         return self.clients[name]
 
-    def read(self, client, timeout, received):
-        """One message into `received`; answers the server's echo requests itself."""
+    def read(self, client, timeout, received, raw=False):
+        """One message into `received`; answers the server's echo requests itself unless
+        `raw` (then they are recorded like any other message)."""
         if self.timed_out:
             # A server that missed one message will likely miss the rest: keep the case
             # short rather than wait the full time at every later step.
@@ -190,7 +194,7 @@ class Player:
                 received.append({"timeout": True})
                 self.timed_out = True
                 return None
-            if isinstance(message, dict) and message.get("method") == "echo" and \
+            if not raw and isinstance(message, dict) and message.get("method") == "echo" and \
                     message.get("id") is not None:
                 client.send({"result": message.get("params"), "error": None,
                              "id": message["id"]})
@@ -249,9 +253,9 @@ class Player:
                                        message.get("id") == entry["sent"]["id"]):
                     break
         elif "recv" in step:
-            self.read(client, timeout, received)
+            self.read(client, timeout, received, raw=step.get("raw", False))
         elif "closed" in step:
-            while self.read(client, timeout, received) is not None:
+            while self.read(client, timeout, received, raw=step.get("raw", False)) is not None:
                 pass
         elif "quiet" in step:
             deadline = time.monotonic() + step["quiet"]
