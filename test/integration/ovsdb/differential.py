@@ -37,6 +37,7 @@ connected sends an echo and its messages up to the echo reply are recorded too.
 """
 
 import argparse
+import concurrent.futures
 import glob
 import json
 import os
@@ -564,6 +565,8 @@ def main():
                         help="corpus files (default: corpus/*.json)")
     parser.add_argument("--case", action="append",
                         help="only cases whose id contains this text (repeatable)")
+    parser.add_argument("--jobs", type=int, default=4,
+                        help="cases played at the same time (default 4)")
     parser.add_argument("--show", action="store_true",
                         help="print each case's normalised reference transcript")
     args = parser.parse_args()
@@ -580,38 +583,46 @@ def main():
         passed += 1
         print("ok   runner/comparator")
     started = time.monotonic()
-    silent_streak = 0  # consecutive cases in which the candidate let a read time out
-    for case in cases:
+    streak = {"silent": 0}  # consecutive cases in which the candidate let a read time out
+
+    def run_case(case):
         t0 = time.monotonic()
         problems = []
+        reference = None
         try:
             reference = play_case(args.reference, case, args.keep)
             # A candidate that keeps timing out gets short waits, so that a hung server
-            # fails the run in about a minute instead of waiting out every step.
+            # fails the run in minutes instead of waiting out every step.
             candidate = play_case(args.server, case, args.keep,
-                                  impatient=silent_streak >= IMPATIENT_AFTER,
+                                  impatient=streak["silent"] >= IMPATIENT_AFTER,
                                   extra_args=args.server_arg)
-            silent_streak = silent_streak + 1 if candidate.timed_out else 0
+            streak["silent"] = streak["silent"] + 1 if candidate.timed_out else 0
             problems += ["reference: " + m for m in reference.mismatches]
             problems += ["candidate: " + m for m in candidate.mismatches]
             problems += compare(case, reference, candidate)
         except Exception as error:  # a broken case must not hide the others
             problems.append("%s: %s" % (type(error).__name__, error))
-            reference = None
-        elapsed = time.monotonic() - t0
-        if args.show and reference is not None:
-            for entry in normalise_transcript(reference.transcript):
-                print("    %s %s -> %s" % (entry["client"], canonical(entry["sent"]),
-                                           " | ".join(canonical(m) for m in entry["received"])))
-        if problems:
-            failed += 1
-            print("FAIL %s (%.2fs): %s" % (case["id"], elapsed, case.get("description", "")))
-            for problem in problems:
-                print("    " + problem.replace("\n", "\n    "))
-        else:
-            passed += 1
-            print("ok   %s (%.2fs)" % (case["id"], elapsed))
-        sys.stdout.flush()
+        return case, reference, problems, time.monotonic() - t0
+
+    # Cases are independent (each has its own servers), so several run at once; results
+    # are reported in corpus order.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for case, reference, problems, elapsed in pool.map(run_case, cases):
+            if args.show and reference is not None:
+                for entry in normalise_transcript(reference.transcript):
+                    print("    %s %s -> %s" % (entry["client"], canonical(entry["sent"]),
+                                               " | ".join(canonical(m)
+                                                          for m in entry["received"])))
+            if problems:
+                failed += 1
+                print("FAIL %s (%.2fs): %s" % (case["id"], elapsed,
+                                               case.get("description", "")))
+                for problem in problems:
+                    print("    " + problem.replace("\n", "\n    "))
+            else:
+                passed += 1
+                print("ok   %s (%.2fs)" % (case["id"], elapsed))
+            sys.stdout.flush()
     print("differential: %d cases in %.1fs" % (len(cases), time.monotonic() - started))
     print("%d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 and passed > 0 else 1
