@@ -31,6 +31,7 @@ OVSDB_TOOL = shutil.which("ovsdb-tool") or "/usr/bin/ovsdb-tool"
 SCHEMAS = {"vtep": VTEP_SCHEMA, "test": TEST_SCHEMA, "vswitch": VSWITCH_SCHEMA}
 
 START_TIMEOUT = 10.0
+ANSWER_TIMEOUT = 5.0
 STOP_TIMEOUT = 5.0
 
 
@@ -129,6 +130,7 @@ class Server:
         self.process = subprocess.Popen(command, cwd=self.dir, stdin=subprocess.DEVNULL,
                                         stdout=self._stderr, stderr=self._stderr)
         self._wait_until_listening()
+        self._check_answering()
 
     def restart(self):
         """Stops the server and starts it again on the same database files."""
@@ -163,6 +165,22 @@ class Server:
                           (" ".join(self.command), self.socket_path,
                            " and port %d" % self.tcp_port if self.tcp else "",
                            START_TIMEOUT, self.log_text()))
+
+    def _check_answering(self):
+        """A server that accepts connections but never answers would make every test wait
+        out its timeouts; find out now, with one echo."""
+        from jsonrpc import Client, Closed, Timeout
+
+        try:
+            with Client(self.unix_remote) as client:
+                reply = client.call("echo", ["ready?"], timeout=ANSWER_TIMEOUT)
+        except (Closed, Timeout, OSError) as error:
+            raise ServerError("%s listens on %s but did not answer an echo request within "
+                              "%.0f s (%s):\n%s" % (self.binary, self.socket_path,
+                                                     ANSWER_TIMEOUT, type(error).__name__,
+                                                     self.log_text())) from None
+        if reply.get("result") != ["ready?"]:
+            raise ServerError("%s answered echo with %r" % (self.binary, reply))
 
     def log_text(self):
         text = []
@@ -290,8 +308,9 @@ def _self_test(binary, extra_args=()):
     return suite.run()
 
 
+sys.path.insert(0, HERE)
+
 if __name__ == "__main__":
-    sys.path.insert(0, HERE)
     parser = argparse.ArgumentParser(description=__doc__)
     add_server_arguments(parser)
     args = parser.parse_args()
