@@ -191,8 +191,11 @@ class Player:
             except Closed:
                 received.append({"closed": True})
                 return None
-            except Timeout:
-                received.append({"timeout": True})
+            except Timeout as error:
+                unparsed = error.args[0] if error.args else ""
+                # Text that never became a JSON value is shown, as it is likely the bug.
+                received.append({"timeout": True, "unparsed": unparsed} if unparsed
+                                else {"timeout": True})
                 self.timed_out = True
                 return None
             if not raw and isinstance(message, dict) and message.get("method") == "echo" and \

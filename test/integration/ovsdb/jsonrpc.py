@@ -14,7 +14,8 @@ class Closed(Exception):
 
 
 class Timeout(Exception):
-    """No complete message arrived in time."""
+    """No complete message arrived in time; the argument is what arrived but does not parse
+    (empty when nothing came)."""
 
 
 def connect_socket(remote):
@@ -87,12 +88,12 @@ class Client:
                 raise Closed()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise Timeout()
+                raise Timeout(self.buffer.strip()[:300])
             self.sock.settimeout(remaining)
             try:
                 data = self.sock.recv(65536)
             except socket.timeout:
-                raise Timeout() from None
+                raise Timeout(self.buffer.strip()[:300]) from None
             except ConnectionResetError:
                 data = b""
             if not data:
