@@ -17,14 +17,16 @@
 //      {"<table>": {"<row uuid>": <row-txn>, ...}, ...,
 //       "_date": <integer ms since the epoch>, "_comment": "<comments>", "_is_diff": true}
 //    * Table names are the schema's; row UUIDs are 36-character strings (RFC 4122 text).
-//    * Insert: the row's UUID is not in the table yet; <row-txn> is an object with the
-//      new row's columns in RFC 7047 <value> notation (["set",[...]], ["map",[...]],
-//      ["uuid","..."], bare atoms). Columns whose value is the type's default are left out
+//    * Insert: the row's UUID is not in the table yet (any object for an unknown UUID is
+//      an insert, "_is_diff" or not); <row-txn> is an object with the new row's columns
+//      in RFC 7047 <value> notation (["set",[...]], ["map",[...]], ["uuid","..."], bare
+//      atoms). Columns whose value is the type's default are left out
 //      (default: n_min atoms of 0 / 0.0 / false / "" / the all-zero UUID, so an empty set
 //      for an optional or set column); an insert with all defaults is `{}`.
 //    * Modify: the row exists; <row-txn> holds only the columns that changed (a modify
-//      that changes no column is left out of the record). Without "_is_diff" the value is
-//      the column's full new value. With "_is_diff": true (what ovsdb-server 2.15+ and
+//      that changes no column is left out of the record, and a transaction that changes
+//      nothing durable is not written at all). Without "_is_diff" the value is the
+//      column's full new value. With "_is_diff": true (what ovsdb-server 2.15+ and
 //      ovsdb-tool write) the value is a diff: for a column whose type has max 1 (scalar or
 //      optional) it is still the full new value; for a set it is the symmetric difference
 //      (each listed element is toggled: added if absent, removed if present); for a map
@@ -45,8 +47,10 @@
 //      ranges, maxRows) and indexes must hold, and unreferenced rows of non-root tables are
 //      garbage-collected. The writer must therefore record everything the commit implied:
 //      garbage-collected deletions and weak references that were removed appear explicitly.
-//      A record that fails these checks silently ends the database for ovsdb-tool and
-//      ovsdb-server (everything from it on is ignored, and dropped on their next write).
+//      A record that does not parse against the schema (unknown table or column, bad
+//      value, deleting a missing row) makes ovsdb-tool exit with an error; one that parses
+//      but fails the commit checks silently ends the database for ovsdb-tool. ovsdb-server
+//      logs either, serves the records before it, and drops the rest on its next write.
 //  - Compaction rewrites the file as two records: the schema and one transaction that
 //    inserts every row (same rules as above, with "_date" and a "_comment" such as
 //    "compacting database online").
@@ -157,8 +161,9 @@ class DatabaseLog {
     // Good records in the file (read so far plus appended).
     std::uint64_t record_count() const;
     // Size of the file through its second record (the schema and the first transaction,
-    // which after a compaction is the whole database). Open vSwitch compacts once the file
-    // is over 10 MiB and more than twice this size.
+    // which after a compaction is the whole database). ovsdb-server compacts when at least
+    // 10-20 minutes have passed since the last compaction and either the file holds 100+
+    // records and is over 10 MiB and more than twice this size, or a day has passed.
     std::uint64_t snapshot_size() const;
     bool writable() const;
 
