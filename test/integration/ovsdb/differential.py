@@ -125,13 +125,17 @@ def load_corpus(paths):
 # Playing a case against one server
 
 
-def substitute(value, saved):
-    if isinstance(value, str) and value.startswith("$") and value[1:] in saved:
-        return saved[value[1:]]
+def substitute(value, saved, missing):
+    """`value` with "$NAME" strings replaced by saved values; unknown names go to `missing`."""
+    if isinstance(value, str) and value.startswith("$"):
+        if value[1:] in saved:
+            return saved[value[1:]]
+        missing.append(value)
+        return value
     if isinstance(value, list):
-        return [substitute(v, saved) for v in value]
+        return [substitute(v, saved, missing) for v in value]
     if isinstance(value, dict):
-        return {k: substitute(v, saved) for k, v in value.items()}
+        return {k: substitute(v, saved, missing) for k, v in value.items()}
     return value
 
 
@@ -215,11 +219,7 @@ class Player:
             self.transcript.append(entry)
             if client.closed:
                 continue
-            try:
-                client.send({"method": "echo", "params": [], "id": SYNC_ID})
-            except OSError:
-                entry["received"].append({"closed": True})
-                continue
+            self.send(client, json.dumps({"method": "echo", "params": [], "id": SYNC_ID}))
             while True:
                 message = self.read(client, DEFAULT_TIMEOUT, entry["received"])
                 if message is None or (is_reply(message) and message.get("id") == SYNC_ID):
@@ -239,17 +239,21 @@ class Player:
             return
         client = self.client(name)
         if "call" in step or "send" in step:
-            request = substitute(step.get("call", step.get("send")), self.saved)
+            missing = []
+            request = substitute(step.get("call", step.get("send")), self.saved, missing)
+            if missing:
+                self.mismatches.append("step %d: nothing saved as %s" %
+                                       (index, ", ".join(missing)))
             if "call" in step and "id" not in request:
                 request = dict(request, id=index)
             entry["sent"] = request
-            self.send(client, json.dumps(request, separators=(",", ":")), received)
+            self.send(client, json.dumps(request, separators=(",", ":")))
         elif "send_raw" in step:
             entry["sent"] = {"raw": step["send_raw"]}
-            self.send(client, step["send_raw"], received)
+            self.send(client, step["send_raw"])
         elif "send_hex" in step:
             entry["sent"] = {"hex": step["send_hex"]}
-            self.send(client, bytes.fromhex(step["send_hex"]), received)
+            self.send(client, bytes.fromhex(step["send_hex"]))
         if "call" in step:
             while True:
                 message = self.read(client, timeout, received)
@@ -294,13 +298,14 @@ class Player:
                 self.mismatches.append("step %s: members not in UUID order: %s" %
                                        (index, json.dumps(collection)))
 
-    def send(self, client, text, received):
+    def send(self, client, text):
         # Whether writing to a connection the server has just closed fails at once is up to
-        # the kernel; the read that follows reports the close either way.
+        # the kernel; the read that follows reports the close (after anything the server
+        # wrote first) either way.
         try:
             client.send_raw(text)
         except OSError:
-            client.closed = True
+            pass
 
     def check_patterns(self, index, step, received):
         if "match" in step:
