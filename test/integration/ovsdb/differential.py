@@ -373,7 +373,7 @@ class Normaliser:
                     return {"<json-text>": self.normalise(json.loads(value))}
                 except (json.JSONDecodeError, RecursionError):
                     pass
-            return unorder_index_rows(UUID_RE.sub(lambda m: self.name(m.group(0)), value))
+            return steady_text(UUID_RE.sub(lambda m: self.name(m.group(0)), value))
         if isinstance(value, list):
             result = [self.normalise(v) for v in value]
             if uuid_keyed_collection(value):
@@ -449,7 +449,9 @@ INDEX_COLLISION_RE = re.compile(
 ELAPSED_RE = re.compile(r'^"wait" timed out after \d+ ms$')
 
 
-def unorder_index_rows(text):
+def steady_text(text):
+    """`text` without what changes from run to run of the same server: measured times and
+    the order in which an index collision names its two rows."""
     if ELAPSED_RE.match(text):
         return '"wait" timed out after <elapsed> ms'
     match = INDEX_COLLISION_RE.match(text)
