@@ -100,6 +100,10 @@ class Server:
 
     def start(self):
         self.dir = tempfile.mkdtemp(prefix="ovsdb-interop-%d-" % os.getpid())
+        if len(self.socket_path) > 100:
+            # A unix socket path must fit in sun_path (108 bytes): a long TMPDIR won't do.
+            os.rmdir(self.dir)
+            self.dir = tempfile.mkdtemp(prefix="ovsdb-interop-%d-" % os.getpid(), dir="/tmp")
         for index, schema in enumerate(self.schemas):
             name = schema_db_name(schema)
             db_file = self._path("%d-%s.db" % (index, name))
