@@ -106,7 +106,8 @@ int startup_command(const std::vector<std::string>& args) {
     parse(std::vector<std::string>(args.begin(), separator), options);
     StartupResult r =
         run_startup(std::vector<std::string>(separator + 1, args.end()), socket, output);
-    std::printf("seconds=%.6f peak_rss_kib=%ld macs=%zu\n", r.seconds, r.peak_rss_kib, r.macs);
+    std::printf("seconds=%.6f peak_rss_kib=%ld macs=%zu server_cpu_seconds=%.2f\n", r.seconds,
+                r.peak_rss_kib, r.macs, r.cpu_seconds);
     return 0;
 }
 

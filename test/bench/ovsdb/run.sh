@@ -14,6 +14,7 @@ usage: test/bench/ovsdb/run.sh [--vtepd PATH] [--reference PATH] [--quick] [opti
   --vtepd-arg ARG        extra argument for ovsdb-vtepd only (repeatable), e.g. --no-dataplane
   --monitor-method M     monitor (RFC 7047, default), monitor_cond or monitor_cond_since
   --monitor-batch N      rows per writer transaction in workload (b) (default 1)
+  --runs N               runs of (a) and (b) per server; the median is reported (default 1)
   --startup-runs N       start-ups per server in (d); the median is reported (default 3)
   --window N             requests in flight per writer connection (default 64)
   --keep                 keep the work directory (databases, logs, raw results)
@@ -31,6 +32,7 @@ vtepd_args=()
 monitor_method=monitor
 monitor_batch=1
 startup_runs=3
+runs=1
 window=64
 keep=0
 while [[ $# -gt 0 ]]; do
@@ -43,6 +45,7 @@ while [[ $# -gt 0 ]]; do
         --monitor-method) monitor_method=$2; shift 2 ;;
         --monitor-batch) monitor_batch=$2; shift 2 ;;
         --startup-runs) startup_runs=$2; shift 2 ;;
+        --runs) runs=$2; shift 2 ;;
         --window) window=$2; shift 2 ;;
         --keep) keep=1; shift ;;
         -h | --help) usage; exit 0 ;;
@@ -131,35 +134,64 @@ verify_counts() {
 }
 
 declare -A figure
+declare -A samples  # "SIDE.KEY" -> space-separated values of every run
 
-run_side() {
-    local side=$1 dir line batch
-    for batch in 1 100 10000; do
-        dir=$work/$side/insert-$batch
-        log "$side: (a) $insert_rows inserts, $batch per transaction"
-        new_database "$dir"
-        start_server "$side" "$dir"
-        line=$("$bench" insert --socket "$dir/db.sock" --rows "$insert_rows" --batch "$batch" \
-            --window "$window")
-        echo "$side insert-$batch $line" >>"$results"
-        figure[$side.insert$batch]=$(field rows_per_second "$line")
-        verify_counts "$side" "$dir" "$insert_rows"
-        stop_server
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+add_sample() { samples[$1.$2]="${samples[$1.$2]:-} $3"; }
+# settle KEY: the figure of each side is the median of its runs
+settle() {
+    local side
+    for side in reference vtepd; do
+        # shellcheck disable=SC2086  # word splitting of the sample list is intended
+        figure[$side.$1]=$(median ${samples[$side.$1]})
     done
+}
 
-    dir=$work/$side/monitor
-    log "$side: (b) $monitor_clients monitors ($monitor_method) while $monitor_rows rows are inserted"
+# CPU seconds (user + system) the server has used so far: a second view of the same work
+# that is less disturbed than wall time when other processes share the machine.
+server_cpu_seconds() {
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' \
+        "/proc/$server_pid/stat"
+}
+
+# insert_once SIDE BATCH RUN: workload (a) on a fresh database
+insert_once() {
+    local side=$1 batch=$2 run=$3 dir=$work/$1/insert-$2-$3 line cpu
+    log "$side: (a) $insert_rows inserts, $batch per transaction (run $run/$runs)"
+    new_database "$dir"
+    start_server "$side" "$dir"
+    line=$("$bench" insert --socket "$dir/db.sock" --rows "$insert_rows" --batch "$batch" \
+        --window "$window")
+    cpu=$(server_cpu_seconds)
+    echo "$side insert-$batch $line server_cpu_seconds=$cpu" >>"$results"
+    add_sample "$side" "insert$batch" "$(field rows_per_second "$line")"
+    add_sample "$side" "cpu_insert$batch" "$cpu"
+    verify_counts "$side" "$dir" "$insert_rows"
+    stop_server
+    rm -rf "$dir"
+}
+
+# monitor_once SIDE RUN: workload (b) on a fresh database
+monitor_once() {
+    local side=$1 run=$2 dir=$work/$1/monitor-$2 line cpu
+    log "$side: (b) $monitor_clients monitors ($monitor_method) while $monitor_rows rows are inserted (run $run/$runs)"
     new_database "$dir"
     start_server "$side" "$dir"
     line=$("$bench" monitor --socket "$dir/db.sock" --rows "$monitor_rows" \
         --clients "$monitor_clients" --batch "$monitor_batch" --window "$window" \
         --method "$monitor_method")
-    echo "$side monitor $line" >>"$results"
-    figure[$side.monitor]=$(field seconds "$line")
+    cpu=$(server_cpu_seconds)
+    echo "$side monitor $line server_cpu_seconds=$cpu" >>"$results"
+    add_sample "$side" monitor "$(field seconds "$line")"
+    add_sample "$side" cpu_monitor "$cpu"
     verify_counts "$side" "$dir" "$monitor_rows"
     stop_server
+    rm -rf "$dir"
+}
 
-    dir=$work/$side/big
+# fill SIDE: (c) the big database, built through the server; peak RSS after the last reply
+fill() {
+    local side=$1 dir=$work/$1/big line
     log "$side: (c) filling $big_rows rows, $big_batch per transaction"
     new_database "$dir"
     start_server "$side" "$dir"
@@ -167,40 +199,60 @@ run_side() {
         --window "$window")
     figure[$side.fill]=$(field rows_per_second "$line")
     figure[$side.fill_rss]=$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status")
-    echo "$side fill $line peak_rss_kib=${figure[$side.fill_rss]}" >>"$results"
+    figure[$side.cpu_fill]=$(server_cpu_seconds)
+    echo "$side fill $line peak_rss_kib=${figure[$side.fill_rss]} server_cpu_seconds=${figure[$side.cpu_fill]}" >>"$results"
     verify_counts "$side" "$dir" "$big_rows"
     stop_server
 }
 
-# startup_side SIDE FILE: (d) median start-up time and peak RSS on a copy of FILE
-startup_side() {
-    local side=$1 file=$2 dir=$work/$1/startup run line
-    local -a seconds=() rss=()
-    for ((run = 1; run <= startup_runs; run++)); do
-        log "$side: (d) start-up $run/$startup_runs on $(basename "$(dirname "$file")")/db.db"
-        rm -rf "$dir"
-        mkdir -p "$dir"
-        cp "$file" "$dir/db.db"
-        server_command "$side" "$dir"
-        line=$("$bench" startup --socket "$dir/db.sock" --output "$dir/server.out" \
-            -- "${server_cmd[@]}") || die "$side start-up failed; see $dir (run with --keep)"
-        echo "$side startup $line" >>"$results"
-        [[ $(field macs "$line") == "$big_rows" ]] ||
-            die "$side: after start-up the server reports $(field macs "$line") Ucast_Macs_Remote rows, expected $big_rows"
-        seconds+=("$(field seconds "$line")")
-        rss+=("$(field peak_rss_kib "$line")")
-    done
-    figure[$side.startup]=$(printf '%s\n' "${seconds[@]}" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
-    figure[$side.open_rss]=$(printf '%s\n' "${rss[@]}" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
+# startup_once SIDE FILE RUN: (d) start-up time and peak RSS on a fresh copy of FILE
+startup_once() {
+    local side=$1 file=$2 run=$3 dir=$work/$1/startup line
+    log "$side: (d) start-up $run/$startup_runs on the $(k "$big_rows")-row file"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$file" "$dir/db.db"
+    server_command "$side" "$dir"
+    line=$("$bench" startup --socket "$dir/db.sock" --output "$dir/server.out" \
+        -- "${server_cmd[@]}") || die "$side start-up failed; see $dir (run with --keep)"
+    echo "$side startup $line" >>"$results"
+    [[ $(field macs "$line") == "$big_rows" ]] ||
+        die "$side: after start-up the server reports $(field macs "$line") Ucast_Macs_Remote rows, expected $big_rows"
+    add_sample "$side" startup "$(field seconds "$line")"
+    add_sample "$side" open_rss "$(field peak_rss_kib "$line")"
+    add_sample "$side" cpu_startup "$(field server_cpu_seconds "$line")"
 }
+
+k() { printf "%'d" "$1"; }
 
 log "reference: $reference; vtepd: $vtepd ${vtepd_args[*]}; load generator: $bench"
 log "work directory: $work"
-run_side reference
-run_side vtepd
+# The two servers take turns on each workload, so a change in machine load during the run
+# falls on both rather than on one.
+for batch in 1 100 10000; do
+    for ((run = 1; run <= runs; run++)); do
+        insert_once reference "$batch" "$run"
+        insert_once vtepd "$batch" "$run"
+    done
+    settle "insert$batch"
+    settle "cpu_insert$batch"
+done
+for ((run = 1; run <= runs; run++)); do
+    monitor_once reference "$run"
+    monitor_once vtepd "$run"
+done
+settle monitor
+settle cpu_monitor
+fill reference
+fill vtepd
 # Both servers start on the same bytes: the file the reference server wrote.
-startup_side reference "$work/reference/big/db.db"
-startup_side vtepd "$work/reference/big/db.db"
+for ((run = 1; run <= startup_runs; run++)); do
+    startup_once reference "$work/reference/big/db.db" "$run"
+    startup_once vtepd "$work/reference/big/db.db" "$run"
+done
+settle startup
+settle open_rss
+settle cpu_startup
 # The file ovsdb-vtepd wrote must be Open vSwitch's format: the reference server opens it.
 log "checking that $(basename "$reference") opens the file ovsdb-vtepd wrote"
 line=$("$bench" startup --socket "$work/vtepd/big/db.sock" --output "$work/vtepd/big/check.out" \
@@ -223,7 +275,6 @@ row() {
                 (t > 0 ? o / t : 0), dir, target }'
 }
 
-k() { printf "%'d" "$1"; }
 echo
 echo "OVSDB server benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs$([[ $scale == 1 ]] || echo ", --quick: sizes / $scale"))"
 echo "theirs: $reference ($("$reference" --version 2>/dev/null | head -n 1 || true))"
@@ -238,6 +289,16 @@ row "(c) peak RSS, $(k "$big_rows") rows inserted" "MiB" fill_rss lower 1024
 row "(c) peak RSS, $(k "$big_rows")-row file opened" "MiB" open_rss lower 1024
 row "(d) start to first answer, $(k "$big_rows")-row file" "s" startup lower
 row "    (info) fill $(k "$big_rows") rows, 10,000 rows/txn" "rows/s" fill higher
+echo
+echo "Server CPU seconds (user + system) for the same work: steadier than wall time when other"
+echo "processes share the machine; a gap between the two tables means the run was disturbed."
+printf "%-46s %-7s %14s %14s %8s  %-17s %s\n" workload unit ovsdb-server ovsdb-vtepd ratio "(ours/theirs)" target
+row "(a) $(k "$insert_rows") inserts, 1 row/txn" "cpu s" cpu_insert1 lower
+row "(a) $(k "$insert_rows") inserts, 100 rows/txn" "cpu s" cpu_insert100 lower
+row "(a) $(k "$insert_rows") inserts, 10,000 rows/txn" "cpu s" cpu_insert10000 lower
+row "(b) $monitor_clients monitors see $(k "$monitor_rows") rows ($monitor_batch/txn)" "cpu s" cpu_monitor lower
+row "(c) fill $(k "$big_rows") rows, 10,000 rows/txn" "cpu s" cpu_fill lower
+row "(d) start to first answer, $(k "$big_rows")-row file" "cpu s" cpu_startup lower
 echo
 echo "Every reply was checked for errors; every database held the expected rows at the end;"
 echo "$(basename "$reference") opened the file ovsdb-vtepd wrote. Raw figures:"

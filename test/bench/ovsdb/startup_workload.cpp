@@ -1,7 +1,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "process_memory.h"
+#include "process_status.h"
 #include "server_process.h"
 #include "vtep_rows.h"
 #include "workloads.h"
@@ -56,6 +56,7 @@ StartupResult run_startup(const std::vector<std::string>& server_argv,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - server.started_at())
             .count();
     result.peak_rss_kib = read_process_kib(server.pid(), "VmHWM");
+    result.cpu_seconds = read_process_cpu_seconds(server.pid());
     if (!answer.is_array() || answer.empty() || !answer[0].contains("rows") ||
         answer[0]["rows"].size() != 1) {
         throw std::runtime_error(

@@ -34,8 +34,9 @@ MonitorResult run_monitor_fanout(const std::string& socket_path, std::size_t cli
 // transact that reads a row, then record its peak RSS (c, on a loaded file).
 struct StartupResult {
     double seconds = 0;
-    long peak_rss_kib = 0;  // VmHWM right after the first answer
-    std::size_t macs = 0;   // Ucast_Macs_Remote rows the server then reports
+    long peak_rss_kib = 0;   // VmHWM right after the first answer
+    double cpu_seconds = 0;  // server CPU time up to the first answer
+    std::size_t macs = 0;    // Ucast_Macs_Remote rows the server then reports
 };
 StartupResult run_startup(const std::vector<std::string>& server_argv,
                           const std::string& socket_path, const std::string& output_path);

@@ -9,4 +9,8 @@ namespace vtep::bench {
 // "VmRSS". Throws when the process or the field does not exist.
 long read_process_kib(pid_t pid, const std::string& field);
 
+// User plus system CPU time the process has used, from /proc/<pid>/stat. Unlike wall
+// time it barely moves when other processes compete for the CPUs.
+double read_process_cpu_seconds(pid_t pid);
+
 }  // namespace vtep::bench
