@@ -43,6 +43,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -614,6 +615,10 @@ def main():
             problems.append("%s: %s" % (type(error).__name__, error))
         return case, reference, problems, time.monotonic() - t0
 
+    # Replies nest as deep as requests (the corpus goes to 900 levels); the normaliser
+    # recurses once or twice per level.
+    sys.setrecursionlimit(20000)
+    threading.stack_size(64 * 1024 * 1024)
     # Cases are independent (each has its own servers), so several run at once; results
     # are reported in corpus order.
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
