@@ -282,6 +282,25 @@ def main():
                 idl.close()
 
     @suite.test
+    def reconnects_after_server_restart():
+        with server() as s:
+            transact(s.unix_remote, {"op": "insert", "table": "Logical_Switch",
+                                     "row": {"name": "before"}})
+            idl = connected(s)
+            try:
+                s.restart()
+                transact(s.unix_remote, {"op": "insert", "table": "Logical_Switch",
+                                         "row": {"name": "after"}})
+                idl.run_until(lambda: sorted(idl.by_name("Logical_Switch")) ==
+                              ["after", "before"], "a resync after the restart", timeout=30)
+                status, _ = idl.commit(lambda txn: idl.by_name("Logical_Switch")["before"]
+                                       .delete())
+                assert status == ovs.db.idl.Transaction.SUCCESS, status
+                assert select_names(s.unix_remote, "Logical_Switch") == ["after"]
+            finally:
+                idl.close()
+
+    @suite.test
     def lock_through_idl():
         with server() as s:
             first, second = connected(s), connected(s)

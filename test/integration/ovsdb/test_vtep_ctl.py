@@ -333,6 +333,32 @@ def main():
             assert v.select("Logical_Switch") == [] and v.select("Ucast_Macs_Remote") == []
 
     @suite.test
+    def wait_until_sees_another_clients_change():
+        with vtep() as server:
+            v = Vtep(server)
+            v.ctl("add-ls", "ls1")
+            command = [VTEP_CTL, "--timeout=20", "--db=" + server.unix_remote, "wait-until",
+                       "Logical_Switch", "ls1", "tunnel_key=5000"]
+            waiter = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True)
+            try:
+                # Still waiting after a change that does not satisfy it...
+                v.ctl("set", "Logical_Switch", "ls1", "tunnel_key=4999")
+                try:
+                    waiter.wait(0.5)
+                except subprocess.TimeoutExpired:
+                    pass
+                assert waiter.poll() is None, "wait-until returned early: %s" % (
+                    waiter.communicate(),)
+                # ...and done once the row matches.
+                v.ctl("set", "Logical_Switch", "ls1", "tunnel_key=5000")
+                assert waiter.wait(20) == 0, waiter.communicate()
+            finally:
+                if waiter.poll() is None:
+                    waiter.kill()
+                    waiter.wait()
+
+    @suite.test
     def show_summarises():
         with vtep() as server:
             v = Vtep(server)
