@@ -100,6 +100,7 @@ StaticConfig parse_static_config(const std::string& json_text) {
     StaticConfig config;
     const json& uplink = member(root, "uplink", "$");
     config.uplink = text(member(uplink, "port", "$.uplink"), "$.uplink.port");
+    if (uplink.contains("mac")) config.uplink_mac = mac(uplink.at("mac"), "$.uplink.mac");
     if (uplink.contains("mtu"))
         config.uplink_mtu = uint32_t(number(uplink.at("mtu"), "$.uplink.mtu", 65535));
     config.source_ip = ip(member(uplink, "source_ip", "$.uplink"), "$.uplink.source_ip");

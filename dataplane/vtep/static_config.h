@@ -56,6 +56,7 @@ struct StaticConfig {
     };
 
     std::string uplink;
+    std::optional<MacAddress> uplink_mac;  // source MAC for next hops given without one
     uint32_t uplink_mtu = 1500;
     Ipv4Address source_ip;
     std::vector<Ipv4Address> tunnel_ips;  // defaults to [source_ip]

@@ -136,6 +136,17 @@ void VtepDataplane::load(const OpenOptions& options) {
         bpf_object__for_each_map(map, skel_->obj) {
             if (bpf_map__is_internal(map)) continue;
             std::string path = pin_dir() + "/" + bpf_map__name(map);
+            if (map == skel_->maps.vtep_tx_ports) {
+                // The kernel adds BPF_F_RDONLY_PROG to devmaps, so libbpf's compatibility
+                // check never matches a pinned one: adopt it by hand.
+                int fd = bpf_obj_get(path.c_str());
+                if (fd >= 0) {
+                    int err = bpf_map__reuse_fd(map, fd);
+                    close(fd);
+                    if (err) fail("adopting " + path, err);
+                }
+                continue;
+            }
             if (int err = bpf_map__set_pin_path(map, path.c_str()))
                 fail("setting pin path " + path, err);
         }
@@ -148,6 +159,11 @@ void VtepDataplane::load(const OpenOptions& options) {
         fail("loading the VTEP BPF programs" + hint, err);
     }
     if (!instance_.empty()) {
+        std::string tx_path = pin_dir() + "/vtep_tx_ports";
+        if (access(tx_path.c_str(), F_OK) != 0) {
+            if (int err = bpf_map__pin(skel_->maps.vtep_tx_ports, tx_path.c_str()))
+                fail("pinning " + tx_path, err);
+        }
         bpf_program* prog;
         bpf_object__for_each_program(prog, skel_->obj) {
             std::string path = pin_dir() + "/programs/" + bpf_program__name(prog);
