@@ -212,6 +212,44 @@ def main():
                 idl.close()
 
     @suite.test
+    def partial_updates_and_increment():
+        """addvalue/delkey become mutations and increment a mutate plus select in one
+        transaction; the server's answers must be what the IDL expects of them."""
+        with server() as s:
+            transact(s.unix_remote,
+                     {"op": "insert", "table": "Physical_Switch", "uuid-name": "ps",
+                      "row": {"name": "ps0", "tunnel_ips": "192.0.2.1",
+                              "other_config": ["map", [["a", "1"], ["b", "2"]]]}},
+                     {"op": "insert", "table": "Global", "row": {"switches": ["named-uuid", "ps"]}},
+                     {"op": "insert", "table": "Logical_Switch",
+                      "row": {"name": "ls0", "tunnel_key": 41}})
+            idl = connected(s)
+            try:
+                ps = idl.by_name("Physical_Switch")["ps0"]
+
+                def partial(txn):
+                    ps.addvalue("tunnel_ips", "192.0.2.2")
+                    ps.delkey("other_config", "a")
+                    ps.setkey("other_config", "c", "3")
+                status, _ = idl.commit(partial)
+                assert status == ovs.db.idl.Transaction.SUCCESS, status
+                idl.run_until(lambda: sorted(ps.tunnel_ips) == ["192.0.2.1", "192.0.2.2"] and
+                              ps.other_config == {"b": "2", "c": "3"}, "the partial updates")
+
+                ls = idl.by_name("Logical_Switch")["ls0"]
+
+                def bump(txn):
+                    # The IDL commits an increment only along with a real change.
+                    ls.description = "bumped"
+                    ls.increment("tunnel_key")
+                status, txn = idl.commit(bump)
+                assert status == ovs.db.idl.Transaction.SUCCESS, status
+                assert txn.get_increment_new_value() == 42, txn.get_increment_new_value()
+                idl.run_until(lambda: ls.tunnel_key == [42], "the increment")
+            finally:
+                idl.close()
+
+    @suite.test
     def references_through_idl():
         with server() as s:
             idl = connected(s)
