@@ -1,6 +1,7 @@
 #include <stdexcept>
 
 #include "pipelined_writer.h"
+#include "process_status.h"
 #include "workloads.h"
 
 namespace vtep::bench {
@@ -13,6 +14,7 @@ InsertResult run_inserts(const std::string& socket_path, std::uint64_t first_row
     PipelinedWriter writer(connection,
                            build_insert_requests(referenced, first_row, rows, rows_per_transaction),
                            window);
+    const double cpu_at_start = own_cpu_seconds();
     const auto start = std::chrono::steady_clock::now();
     run_until(
         {&writer}, [&] { return writer.finished(); }, [&] { return writer.replies(); });
@@ -21,7 +23,8 @@ InsertResult run_inserts(const std::string& socket_path, std::uint64_t first_row
                                  std::to_string(rows) + " rows");
     }
     return {rows, writer.replies(),
-            std::chrono::duration<double>(writer.finished_at() - start).count()};
+            std::chrono::duration<double>(writer.finished_at() - start).count(),
+            own_cpu_seconds() - cpu_at_start};
 }
 
 }  // namespace vtep::bench

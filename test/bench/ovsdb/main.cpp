@@ -44,9 +44,10 @@ int insert_command(const std::vector<std::string>& args) {
         "window", po::value(&window), "requests in flight");
     parse(args, options);
     InsertResult r = run_inserts(socket, first_row, rows, batch, window);
-    std::printf("rows=%llu transactions=%llu seconds=%.6f rows_per_second=%.1f\n",
-                static_cast<unsigned long long>(r.rows),
-                static_cast<unsigned long long>(r.transactions), r.seconds, r.rows / r.seconds);
+    std::printf(
+        "rows=%llu transactions=%llu seconds=%.6f rows_per_second=%.1f client_cpu_seconds=%.2f\n",
+        static_cast<unsigned long long>(r.rows), static_cast<unsigned long long>(r.transactions),
+        r.seconds, r.rows / r.seconds, r.client_cpu_seconds);
     return 0;
 }
 
@@ -66,9 +67,10 @@ int monitor_command(const std::vector<std::string>& args) {
         run_monitor_fanout(socket, clients, rows, batch, window, parse_monitor_method(method));
     std::printf(
         "rows=%llu clients=%zu seconds=%.6f writer_seconds=%.6f notifications=%llu "
-        "rows_per_second=%.1f\n",
+        "rows_per_second=%.1f client_cpu_seconds=%.2f\n",
         static_cast<unsigned long long>(r.rows), r.clients, r.seconds_all_seen, r.writer_seconds,
-        static_cast<unsigned long long>(r.notifications), r.rows / r.seconds_all_seen);
+        static_cast<unsigned long long>(r.notifications), r.rows / r.seconds_all_seen,
+        r.client_cpu_seconds);
     return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "pipelined_writer.h"
+#include "process_status.h"
 #include "workloads.h"
 
 namespace vtep::bench {
@@ -25,6 +26,7 @@ MonitorResult run_monitor_fanout(const std::string& socket_path, std::size_t cli
         loop.push_back(monitors.back().get());
     }
 
+    const double cpu_at_start = own_cpu_seconds();
     const auto start = std::chrono::steady_clock::now();
     auto all_seen = [&] {
         return std::all_of(monitors.begin(), monitors.end(),
@@ -39,6 +41,7 @@ MonitorResult run_monitor_fanout(const std::string& socket_path, std::size_t cli
         loop, [&] { return writer.finished() && all_seen(); }, progress);
 
     MonitorResult result;
+    result.client_cpu_seconds = own_cpu_seconds() - cpu_at_start;
     result.rows = rows;
     result.clients = clients;
     result.writer_seconds = std::chrono::duration<double>(writer.finished_at() - start).count();

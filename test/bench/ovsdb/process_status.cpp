@@ -1,5 +1,6 @@
 #include "process_status.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 #include <fstream>
 #include <sstream>
@@ -37,6 +38,13 @@ double read_process_cpu_seconds(pid_t pid) {
     fields >> utime >> stime;
     if (!fields) throw std::runtime_error("cannot parse " + path);
     return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double own_cpu_seconds() {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 }  // namespace vtep::bench

@@ -13,4 +13,7 @@ long read_process_kib(pid_t pid, const std::string& field);
 // time it barely moves when other processes compete for the CPUs.
 double read_process_cpu_seconds(pid_t pid);
 
+// CPU time this process (the load generator) has used, to show it is not the bottleneck.
+double own_cpu_seconds();
+
 }  // namespace vtep::bench

@@ -12,7 +12,8 @@ namespace vtep::bench {
 struct InsertResult {
     std::uint64_t rows = 0;
     std::uint64_t transactions = 0;
-    double seconds = 0;  // first request sent to last reply received
+    double seconds = 0;             // first request sent to last reply received
+    double client_cpu_seconds = 0;  // load generator CPU time in that interval
 };
 InsertResult run_inserts(const std::string& socket_path, std::uint64_t first_row,
                          std::uint64_t rows, std::uint64_t rows_per_transaction,
@@ -25,6 +26,7 @@ struct MonitorResult {
     double seconds_all_seen = 0;      // first request sent until every client saw every row
     double writer_seconds = 0;        // first request sent until the writer's last reply
     std::uint64_t notifications = 0;  // update messages received, all clients together
+    double client_cpu_seconds = 0;    // load generator CPU time while timing
 };
 MonitorResult run_monitor_fanout(const std::string& socket_path, std::size_t clients,
                                  std::uint64_t rows, std::uint64_t rows_per_transaction,
