@@ -9,7 +9,8 @@ usage() {
 usage: test/bench/ovsdb/run.sh [--vtepd PATH] [--reference PATH] [--quick] [options]
   --vtepd PATH           ovsdb-vtepd to measure (default: newest build*/.../ovsdb-vtepd)
   --reference PATH       reference server (default: /usr/sbin/ovsdb-server)
-  --quick                every size 10x smaller, for a smoke run
+  --quick                every size 10x smaller, for a smoke run (same as --scale 10)
+  --scale N              every size N times smaller (the ctest smoke check uses 1000)
   --bench PATH           ovsdb_bench load generator (default: newest build*/test/bench/ovsdb/)
   --vtepd-arg ARG        extra argument for ovsdb-vtepd only (repeatable), e.g. --no-dataplane
   --monitor-method M     monitor (RFC 7047, default), monitor_cond or monitor_cond_since
@@ -41,6 +42,7 @@ while [[ $# -gt 0 ]]; do
         --reference) reference=$2; shift 2 ;;
         --bench) bench=$2; shift 2 ;;
         --quick) scale=10; shift ;;
+        --scale) scale=$2; shift 2 ;;
         --vtepd-arg) vtepd_args+=("$2"); shift 2 ;;
         --monitor-method) monitor_method=$2; shift 2 ;;
         --monitor-batch) monitor_batch=$2; shift 2 ;;
@@ -276,7 +278,7 @@ row() {
 }
 
 echo
-echo "OVSDB server benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs$([[ $scale == 1 ]] || echo ", --quick: sizes / $scale"))"
+echo "OVSDB server benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs$([[ $scale == 1 ]] || echo ", sizes / $scale"))"
 echo "theirs: $reference ($("$reference" --version 2>/dev/null | head -n 1 || true))"
 echo "ours:   $vtepd ${vtepd_args[*]}"
 echo
