@@ -1,5 +1,7 @@
 #include "ovsdb/condition.h"
 
+#include <algorithm>
+
 #include "ovsdb/type_text.h"
 
 namespace vtep::ovsdb {
@@ -137,6 +139,14 @@ bool Condition::is_true() const {
     for (const Clause& c : clauses_)
         if (c.function != Function::True) return false;
     return true;
+}
+
+std::vector<const ColumnSchema*> Condition::columns() const {
+    std::vector<const ColumnSchema*> out;
+    for (const Clause& c : clauses_)
+        if (c.column && std::find(out.begin(), out.end(), c.column) == out.end())
+            out.push_back(c.column);
+    return out;
 }
 
 std::optional<Uuid> Condition::uuid_equality() const {

@@ -26,6 +26,8 @@ public:
     bool evaluate(const Row& row) const;       // all clauses hold ("where")
     bool evaluate_any(const Row& row) const;   // empty, or any clause holds (monitor_cond)
     bool is_true() const;  // no clauses, or only "true"
+    // The columns its clauses test.
+    std::vector<const ColumnSchema*> columns() const;
     // The uuid this condition pins the row to ("_uuid" "==" <uuid>), if any.
     std::optional<Uuid> uuid_equality() const;
 

@@ -1,6 +1,7 @@
 #include "ovsdb/json_reader.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -171,15 +172,15 @@ private:
                 case 't': out.push_back('\t'); break;
                 case 'u': {
                     unsigned cp = hex4();
-                    if (cp >= 0xd800 && cp <= 0xdbff && pos_ + 6 <= s_.size() &&
-                        s_[pos_] == '\\' && s_[pos_ + 1] == 'u') {
-                        size_t save = pos_;
+                    if (cp >= 0xdc00 && cp <= 0xdfff) fail("lone low surrogate in \\u escape");
+                    if (cp >= 0xd800 && cp <= 0xdbff) {
+                        if (!(pos_ + 6 <= s_.size() && s_[pos_] == '\\' && s_[pos_ + 1] == 'u'))
+                            fail("high surrogate without its low half in \\u escape");
                         pos_ += 2;
                         unsigned low = hex4();
-                        if (low >= 0xdc00 && low <= 0xdfff)
-                            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-                        else
-                            pos_ = save;
+                        if (low < 0xdc00 || low > 0xdfff)
+                            fail("high surrogate without its low half in \\u escape");
+                        cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
                     }
                     if (cp == 0) fail("\\u0000 is not allowed in strings");
                     put_utf8(out, cp);
@@ -217,7 +218,9 @@ private:
             long long v = std::strtoll(text.c_str(), nullptr, 10);
             if (errno != ERANGE) return int64_t(v);
         }
-        return std::strtod(text.c_str(), nullptr);  // beyond int64: a real, as in OVS
+        double d = std::strtod(text.c_str(), nullptr);  // beyond int64: a real, as in OVS
+        if (!std::isfinite(d)) fail("number out of range");
+        return d;
     }
 
     std::string_view s_;

@@ -1,5 +1,7 @@
 #include "ovsdb/log.h"
 
+#include "ovsdb/json_text.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -395,8 +397,11 @@ std::string DatabaseLog::encode_record(const nlohmann::json& record) {
         throw std::invalid_argument("a database file record must be a JSON object, not " +
                                     std::string(record.type_name()));
     }
-    // Compact, one line: nlohmann escapes control characters (LF included) in strings.
-    std::string payload = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+    // Compact, one line, as Open vSwitch writes it (strings byte for byte, reals %.15g).
+    return encode_payload(json_text(record));
+}
+
+std::string DatabaseLog::encode_payload(std::string payload) {
     payload.push_back('\n');
     std::string encoded = std::string(kHeaderLead) + kStandaloneMagic + " " +
                           std::to_string(payload.size()) + " " + sha1_hex(payload) + "\n";
@@ -584,9 +589,12 @@ void DatabaseLog::prepare_for_write(const char* operation) {
 }
 
 void DatabaseLog::append(const nlohmann::json& record) {
+    append_encoded(encode_checked(state_->path, state_->end, record));
+}
+
+void DatabaseLog::append_encoded(const std::string& encoded) {
     prepare_for_write("append");
     State& s = *state_;
-    std::string encoded = encode_checked(s.path, s.end, record);
     try {
         write_fully(s.fd, encoded, s.end);
     } catch (const std::system_error& e) {

@@ -169,6 +169,10 @@ class DatabaseLog {
 
     // "OVSDB JSON <len> <sha1>\n<payload>\n" for 'record'; pure, usable from any thread.
     static std::string encode_record(const nlohmann::json& record);
+    // The same for a record already serialised as one line of compact JSON (no newline).
+    static std::string encode_payload(std::string payload);
+    // Appends a record made by encode_record()/encode_payload().
+    void append_encoded(const std::string& encoded_record);
     // Name of the lock file that guards 'path' (".<name>.~lock~" beside the real file).
     static std::string lock_file_name(const std::string& path);
 

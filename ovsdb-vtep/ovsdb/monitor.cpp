@@ -50,7 +50,7 @@ Status parse_request(const TableSchema& ts, const Json& request, bool conditiona
     if (conditional) {
         auto cond = Condition::from_json(ts, where ? *where : Json::array(), nullptr);
         if (!cond) return cond.error();
-        mt.condition = std::move(*cond);
+        mt.set_condition(std::move(*cond));
     }
     return {};
 }
@@ -58,6 +58,16 @@ Status parse_request(const TableSchema& ts, const Json& request, bool conditiona
 bool is_default(const Datum& d, const Type& type) { return d == Datum::default_of(type); }
 
 }  // namespace
+
+void MonitoredTable::set_condition(Condition c) {
+    condition_only_columns.clear();
+    for (const ColumnSchema* col : c.columns()) {
+        bool monitored = false;
+        for (const auto& mc : columns) monitored |= mc.column == col;
+        if (!monitored) condition_only_columns.push_back(col);
+    }
+    condition = std::move(c);
+}
 
 Result<Monitor> Monitor::from_json(const Database& db, const Json& requests, UpdateVersion v) {
     Monitor m;
@@ -104,6 +114,8 @@ std::optional<Json> Monitor::row_update(const MonitoredTable& mt, const Row* old
             changed.push_back(c);
             any |= c;
         }
+        for (const ColumnSchema* c : mt.condition_only_columns)
+            any |= !(old_row->value(*c) == new_row->value(*c));
         if (!any) return std::nullopt;
     }
     Json update = Json::object();
@@ -197,7 +209,7 @@ Result<Json> Monitor::change_conditions(const Json& requests) {
     for (auto& [pos, cond] : changes) {
         MonitoredTable& mt = tables_[pos];
         MonitoredTable before = mt;
-        mt.condition = std::move(cond);
+        mt.set_condition(std::move(cond));
         Json rows = Json::object();
         for (const auto& [uuid, row] : db_->table(mt.table->table_index).rows()) {
             bool was = before.matches(*row), is = mt.matches(*row);

@@ -26,6 +26,10 @@ struct MonitoredTable {
     std::vector<MonitoredColumn> columns;
     unsigned select = 0;                 // union of the requests' selections
     std::optional<Condition> condition;  // monitor_cond only; rows matching any clause
+    // Columns the condition tests but the client does not receive. A change to one is
+    // still a change of the row (ovsdb-server then sends an empty "modify").
+    std::vector<const ColumnSchema*> condition_only_columns;
+    void set_condition(Condition c);
     bool matches(const Row& row) const { return !condition || condition->evaluate_any(row); }
 };
 

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ovsdb/json_text.h"
 #include "ovsdb/symbol_table.h"
 
 namespace vtep::ovsdb {
@@ -164,16 +165,18 @@ Json Storage::commit_to_record(const CommitRecord& commit) {
 Status Storage::write(const CommitRecord& commit, bool durable) {
     if (commit.empty()) return {};
     Json record = commit_to_record(commit);
-    if (record.empty() && !durable) return {};
+    if (record.empty()) return {};  // only ephemeral columns changed
     record["_date"] = now_ms();
     if (!commit.comment.empty()) record["_comment"] = commit.comment;
     record["_is_diff"] = true;
+    std::string encoded = DatabaseLog::encode_payload(json_text(record));
     try {
-        log_.append(record);
+        log_.append_encoded(encoded);
         if (durable) log_.sync();
     } catch (const std::exception& e) {
         return make_error("I/O error", e.what());
     }
+    if (compaction_) compaction_->pending.push_back(std::move(encoded));
     ++commits_since_compaction_;
     return {};
 }
@@ -184,32 +187,93 @@ bool Storage::should_compact() const {
            log_.size() > 2 * log_.snapshot_size();
 }
 
-Json Storage::snapshot_record() const {
-    Json record = Json::object();
+Storage::~Storage() {
+    if (compaction_ && compaction_->worker.joinable()) compaction_->worker.join();
+}
+
+void Storage::start_compaction() {
+    auto c = std::make_unique<Compaction>();
+    c->replacement.emplace(log_.begin_replace());
+    // Committed rows are never modified in place (transactions copy on write), so the
+    // worker can read this snapshot of row pointers while new commits replace them.
+    struct TableSnapshot {
+        const TableSchema* table;
+        std::vector<ConstRowPtr> rows;
+    };
+    auto snapshot = std::make_shared<std::vector<TableSnapshot>>();
     for (size_t t = 0; t < db_->n_tables(); ++t) {
         const Table& table = db_->table(t);
         if (!table.size()) continue;
-        Json rows = Json::object();
-        for (const auto& [uuid, row] : table.rows()) {
-            Json r = Json::object();
-            put_persistent_columns(table.schema(), nullptr, *row, r);
-            rows[uuid.to_string()] = std::move(r);
-        }
-        record[table.schema().name] = std::move(rows);
+        TableSnapshot ts{&table.schema(), {}};
+        ts.rows.reserve(table.size());
+        for (const auto& [uuid, row] : table.rows()) ts.rows.push_back(row);
+        snapshot->push_back(std::move(ts));
     }
-    record["_date"] = now_ms();
-    record["_comment"] = "compacting database online";
-    return record;
+    std::string schema_text = json_text(db_->schema().to_json());
+    Compaction* raw = c.get();
+    c->worker = std::thread([raw, snapshot, schema_text = std::move(schema_text)] {
+        try {
+            raw->replacement->append_encoded(DatabaseLog::encode_payload(schema_text));
+            // Serialised row by row to keep the peak memory at one row's JSON tree.
+            std::string payload = "{";
+            bool first_table = true;
+            for (const TableSnapshot& ts : *snapshot) {
+                if (!first_table) payload += ',';
+                first_table = false;
+                append_json_text(ts.table->name, payload);
+                payload += ":{";
+                bool first_row = true;
+                for (const ConstRowPtr& row : ts.rows) {
+                    if (!first_row) payload += ',';
+                    first_row = false;
+                    append_json_text(row->uuid.to_string(), payload);
+                    payload += ':';
+                    Json r = Json::object();
+                    put_persistent_columns(*ts.table, nullptr, *row, r);
+                    append_json_text(r, payload);
+                }
+                payload += '}';
+            }
+            if (!first_table) payload += ',';
+            payload += "\"_comment\":\"compacting database online\",\"_date\":" +
+                       std::to_string(now_ms()) + "}";
+            raw->replacement->append_encoded(DatabaseLog::encode_payload(std::move(payload)));
+            raw->replacement->sync();
+        } catch (const std::exception& e) {
+            raw->error = e.what();
+        }
+        raw->done = true;
+    });
+    compaction_ = std::move(c);
 }
 
-Status Storage::compact() {
+Status Storage::finish_compaction() {
+    std::unique_ptr<Compaction> c = std::move(compaction_);
+    c->worker.join();
+    if (!c->error.empty()) return make_error("I/O error", "compaction failed: " + c->error);
     try {
-        log_.replace({db_->schema().to_json(), snapshot_record()});
+        for (const std::string& record : c->pending) c->replacement->append_encoded(record);
+        c->replacement->sync();
+        log_.commit_replace(std::move(*c->replacement));
     } catch (const std::exception& e) {
-        return make_error("I/O error", e.what());
+        return make_error("I/O error", std::string("compaction failed: ") + e.what());
     }
     commits_since_compaction_ = 0;
     return {};
+}
+
+Status Storage::poll_compaction() {
+    if (!compaction_) {
+        if (should_compact()) start_compaction();
+        return {};
+    }
+    if (!compaction_->done) return {};
+    return finish_compaction();
+}
+
+Status Storage::compact() {
+    if (!compaction_) start_compaction();
+    return finish_compaction();
 }
 
 }  // namespace vtep::ovsdb

@@ -3,10 +3,13 @@
 // has grown (see log.h for the file format).
 #pragma once
 
+#include <atomic>
+#include <optional>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "ovsdb/database.h"
 #include "ovsdb/log.h"
@@ -30,21 +33,44 @@ public:
     // become an "I/O error" Status so the client learns its commit may not be durable.
     Status write(const CommitRecord& commit, bool durable);
 
-    // True when the file is worth compacting (over 10 MiB and twice its last snapshot).
+    // True when the file is worth compacting (over 10 MiB, twice its last snapshot, and
+    // 100 commits since the last compaction).
     bool should_compact() const;
-    // Rewrites the file as the schema plus one record holding every row.
+    // Online compaction: starts one on a worker thread when should_compact(), or finishes
+    // the running one once its worker is done. Call after commits and now and then; never
+    // blocks on the worker. Returns an error if a finished compaction failed.
+    Status poll_compaction();
+    bool compaction_running() const { return compaction_ != nullptr; }
+    // Starts a compaction now, if none is running (an operator's request, tests).
+    void begin_compaction() {
+        if (!compaction_) start_compaction();
+    }
+    // Compacts now (starting one if none runs) and waits for it.
     Status compact();
+    ~Storage();
 
     // The record ovsdb-server would write for this commit (exposed for tests).
     static Json commit_to_record(const CommitRecord& commit);
 
 private:
+    // A compaction in progress: the worker writes the snapshot into 'replacement' while
+    // commits keep going to the old file and are remembered in 'pending'.
+    struct Compaction {
+        std::optional<LogReplacement> replacement;
+        std::vector<std::string> pending;  // encoded records committed since the snapshot
+        std::thread worker;
+        std::atomic<bool> done{false};
+        std::string error;
+    };
+
     Storage(DatabaseLog log, std::unique_ptr<Database> db);
-    Json snapshot_record() const;
+    void start_compaction();
+    Status finish_compaction();
 
     DatabaseLog log_;
     std::unique_ptr<Database> db_;
     uint64_t commits_since_compaction_ = 0;
+    std::unique_ptr<Compaction> compaction_;
 };
 
 // Reads just the schema (first record) of a database file.

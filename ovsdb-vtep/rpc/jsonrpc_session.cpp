@@ -120,13 +120,14 @@ void JsonRpcSession::write() {
 }
 
 void JsonRpcSession::arm_probe() {
+    // Fires when the peer has been silent for a whole interval since its last message (or
+    // since our probe): the deadline moves with every message received.
     auto interval = options_.inactivity_probe;
-    probe_timer_.expires_after(interval);
+    probe_timer_.expires_at(last_received_ + interval);
     auto self = shared_from_this();
     probe_timer_.async_wait([this, self, interval](const ErrorCode& ec) {
         if (ec || closed_) return;
-        auto idle = std::chrono::steady_clock::now() - last_received_;
-        if (idle >= interval) {
+        if (std::chrono::steady_clock::now() - last_received_ >= interval) {
             if (probe_sent_) {
                 close("no response to inactivity probe after " +
                       std::to_string(interval.count() * 2 / 1000) + " seconds, disconnecting");

@@ -48,6 +48,7 @@ OvsdbServer::OvsdbServer(asio::io_context& io, SessionOptions session_options)
     : io_(io),
       session_options_(session_options),
       trigger_timer_(io),
+      compaction_timer_(io),
       server_id_(ovsdb::Uuid::random()) {
     auto schema = ovsdb::DatabaseSchema::from_json(Json::parse(ovsdb::kServerSchemaJson));
     add_memory_database(std::make_unique<Database>(*schema));
@@ -58,6 +59,20 @@ OvsdbServer::~OvsdbServer() {
         s->closing = true;
         s->rpc->close("server shutting down");
     }
+}
+
+// Online compaction runs on a worker thread; this starts it when due and finishes it when
+// the worker is done, checking back every 100 ms while one runs.
+void OvsdbServer::poll_compaction(ovsdb::Storage& storage) {
+    auto s = storage.poll_compaction();
+    if (!s && log_) log_(storage.path() + ": " + s.error().to_string());
+    if (!storage.compaction_running() || compaction_timer_armed_) return;
+    compaction_timer_armed_ = true;
+    compaction_timer_.expires_after(std::chrono::milliseconds(100));
+    compaction_timer_.async_wait([this, &storage](const ErrorCode& ec) {
+        compaction_timer_armed_ = false;
+        if (!ec) poll_compaction(storage);
+    });
 }
 
 void OvsdbServer::add_database(std::unique_ptr<ovsdb::Storage> storage) {
@@ -222,7 +237,10 @@ void OvsdbServer::handle_request(Session& s, const std::string& method, const Js
     } else {
         response = error_reply(id, "unknown method");
     }
-    if (!response.is_null()) s.rpc->send(response);
+    if (!response.is_null()) {
+        flush_session(s);
+        s.rpc->send(response);
+    }
 }
 
 OvsdbServer::DbEntry* OvsdbServer::lookup_db(const std::string& method, const Json& params,
@@ -248,31 +266,57 @@ Status OvsdbServer::committed(DbEntry& entry, const CommitRecord& record, bool d
     if (entry.storage) status = entry.storage->write(record, durable);
     if (record.empty()) return status;
     const std::string& name = entry.db->name();
-    const std::string last_id = ovsdb::Uuid{}.to_string();  // standalone: no history
-    for (auto& s : sessions_) {
-        if (s->closing) continue;
-        for (auto& m : s->monitors) {
-            if (m.db != name) continue;
-            Json updates = m.monitor.updates_for(record);
-            if (updates.empty()) continue;
-            if (m.monitor.version() == UpdateVersion::V3)
-                s->notify("update3", Json::array({m.id, last_id, std::move(updates)}));
-            else
-                s->notify(update_method(m.monitor.version()), Json::array({m.id, std::move(updates)}));
-        }
-    }
+    batches_.push_back({++last_seq_, name, record.changes});
     // Waiting transactions are retried once the reply to this one has been queued.
     asio::post(io_, [this, name] { retry_triggers(name, false); });
-    if (entry.storage && entry.storage->should_compact()) {
-        ovsdb::Storage* storage = entry.storage.get();
-        asio::post(io_, [this, storage] {
-            if (storage->should_compact()) {
-                auto s = storage->compact();
-                if (!s && log_) log_(storage->path() + ": compaction failed: " + s.error().to_string());
-            }
-        });
-    }
+    schedule_flush();
+    if (entry.storage) poll_compaction(*entry.storage);
     return status;
+}
+
+void OvsdbServer::schedule_flush() {
+    if (flush_scheduled_) return;
+    flush_scheduled_ = true;
+    asio::post(io_, [this] {
+        flush_scheduled_ = false;
+        flush_all();
+    });
+}
+
+void OvsdbServer::flush_session(Session& s) {
+    if (s.closing) return;
+    for (auto& m : s.monitors) {
+        if (m.flushed_seq == last_seq_) continue;
+        // Merge every change since the last report: first old row, last new row.
+        CommitRecord merged;
+        std::map<std::pair<const void*, ovsdb::Uuid>, size_t> position;
+        for (const ChangeBatch& batch : batches_) {
+            if (batch.seq <= m.flushed_seq || batch.db != m.db) continue;
+            for (const ovsdb::RowChange& change : batch.changes) {
+                const ovsdb::Uuid& uuid = change.old_row ? change.old_row->uuid : change.new_row->uuid;
+                auto [it, inserted] = position.try_emplace({change.table, uuid}, merged.changes.size());
+                if (inserted)
+                    merged.changes.push_back(change);
+                else
+                    merged.changes[it->second].new_row = change.new_row;
+            }
+        }
+        m.flushed_seq = last_seq_;
+        std::erase_if(merged.changes, [](const ovsdb::RowChange& c) { return !c.old_row && !c.new_row; });
+        if (merged.changes.empty()) continue;
+        Json updates = m.monitor.updates_for(merged);
+        if (updates.empty()) continue;
+        if (m.monitor.version() == UpdateVersion::V3)
+            s.notify("update3", Json::array({m.id, ovsdb::Uuid{}.to_string(), std::move(updates)}));
+        else
+            s.notify(update_method(m.monitor.version()), Json::array({m.id, std::move(updates)}));
+    }
+}
+
+void OvsdbServer::flush_all() {
+    for (auto& s : sessions_) flush_session(*s);
+    // Every monitor has now reported every batch.
+    batches_.clear();
 }
 
 Json OvsdbServer::run_transaction(Session* s, DbEntry& entry, const Json& params,
@@ -337,6 +381,7 @@ void OvsdbServer::retry_triggers(const std::string& db, bool timeouts_only) {
                 ++it;
                 continue;
             }
+            flush_session(*s);
             s->rpc->send(reply(t.request_id, std::move(result)));
             it = s->triggers.erase(it);
         }
@@ -380,7 +425,7 @@ Json OvsdbServer::handle_monitor(Session& s, const std::string& method, const Js
                                                        : UpdateVersion::V3;
     if ((version == UpdateVersion::V2 && params.size() != 3) ||
         (version == UpdateVersion::V3 && params.size() != 4) ||
-        (version == UpdateVersion::V1 && params.size() < 2))
+        (version == UpdateVersion::V1 && params.size() != 3))
         return error_reply(id, syntax_error(&params, "", "invalid parameters"));
     const Json& monitor_id = params[1];
     Json requests = params.size() > 2 ? params[2] : Json::object();
@@ -403,7 +448,7 @@ Json OvsdbServer::handle_monitor(Session& s, const std::string& method, const Js
         found = false;
     }
     Json initial = found ? Json::object() : monitor->initial_updates();
-    s.monitors.push_back({monitor_id, entry->db->name(), std::move(*monitor)});
+    s.monitors.push_back({monitor_id, entry->db->name(), std::move(*monitor), last_seq_});
     if (version == UpdateVersion::V3)
         return reply(id, Json::array({found, ovsdb::Uuid{}.to_string(), std::move(initial)}));
     return reply(id, std::move(initial));
@@ -431,6 +476,7 @@ Json OvsdbServer::handle_monitor_cond_change(Session& s, const Json& params, con
             if (r.is_object() && r.contains("columns"))
                 return error_reply(id, syntax_error(&r, "", "changing columns is unsupported"));
     }
+    flush_session(s);  // report pending changes under the old condition first
     auto updates = m->monitor.change_conditions(requests);
     if (!updates) return error_reply(id, updates.error());
     if (changing_id) m->id = new_id;

@@ -8,6 +8,7 @@
 
 #include <boost/asio.hpp>
 #include <chrono>
+#include <deque>
 #include <list>
 #include <map>
 #include <memory>
@@ -52,6 +53,13 @@ private:
         Json id;
         std::string db;
         ovsdb::Monitor monitor;
+        uint64_t flushed_seq = 0;  // the last change batch this monitor has reported
+    };
+    // The row changes of one commit, kept until every monitor has reported them.
+    struct ChangeBatch {
+        uint64_t seq;
+        std::string db;
+        std::vector<ovsdb::RowChange> changes;
     };
     struct Trigger {
         Json request_id;
@@ -86,13 +94,25 @@ private:
     void schedule_trigger_timer();
     void close_session(Session* s);
     void update_server_database();
+    // Monitor updates are coalesced like ovsdb-server's: all commits since a monitor's
+    // last report go out as one update, at the end of the event-loop turn or before the
+    // session's next reply (so a client always sees a change before the reply to it).
+    void schedule_flush();
+    void flush_all();
+    void flush_session(Session& s);
+    void poll_compaction(ovsdb::Storage& storage);
 
     asio::io_context& io_;
     SessionOptions session_options_;
     std::map<std::string, DbEntry> dbs_;
     std::list<std::unique_ptr<Session>> sessions_;
+    std::deque<ChangeBatch> batches_;
+    uint64_t last_seq_ = 0;
+    bool flush_scheduled_ = false;
     LockTable<Session> locks_;
     asio::steady_timer trigger_timer_;
+    asio::steady_timer compaction_timer_;
+    bool compaction_timer_armed_ = false;
     ovsdb::Uuid server_id_;
     std::function<void(const std::string&)> log_;
 };

@@ -109,3 +109,30 @@ TEST_CASE("storage: compaction keeps the contents and a valid file") {
     CHECK(reopened->database().find_table("Logical_Switch")->size() == 50);
     CHECK(run("ovsdb-tool show-log " + path).find("record 2:") != std::string::npos);
 }
+
+TEST_CASE("storage: commits made while a compaction runs are kept in the new file") {
+    TempDir dir;
+    std::string path = (dir.path / "vtep.db").string();
+    auto storage = Storage::open(path, test_util::vtep_schema(), nullptr);
+    for (int i = 0; i < 200; ++i)
+        commit(*storage, {{{"op", "insert"}, {"table", "Logical_Switch"},
+                           {"row", {{"name", "before" + std::to_string(i)}}}}});
+    storage->begin_compaction();
+    REQUIRE(storage->compaction_running());
+    // These land in the old file and are replayed into the new one when it is swapped in.
+    for (int i = 0; i < 20; ++i)
+        commit(*storage, {{{"op", "insert"}, {"table", "Logical_Switch"},
+                           {"row", {{"name", "during" + std::to_string(i)}}}}});
+    commit(*storage, {{{"op", "delete"}, {"table", "Logical_Switch"},
+                       {"where", Json::array({Json::array({"name", "==", "before3"})})}}});
+    REQUIRE(storage->compact().ok());
+    CHECK_FALSE(storage->compaction_running());
+    commit(*storage, {{{"op", "insert"}, {"table", "Logical_Switch"}, {"row", {{"name", "after"}}}}});
+    storage.reset();
+    auto reopened = Storage::open(path, nullptr, nullptr);
+    CHECK(reopened->database().find_table("Logical_Switch")->size() == 200 + 20 - 1 + 1);
+    // The compacted file holds the schema, the snapshot and the 22 later transactions.
+    std::string log = run("ovsdb-tool show-log " + path);
+    CHECK(log.find("record 23:") != std::string::npos);
+    CHECK(log.find("record 24:") == std::string::npos);
+}
