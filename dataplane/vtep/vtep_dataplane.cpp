@@ -11,11 +11,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 
+#include "dataplane/vtep/neighbour_resolution.h"
 #include "vtep_abi.h"
 #include "vtep_bpf.skel.h"
 
@@ -569,6 +571,32 @@ size_t VtepDataplane::poll_learn_events(std::chrono::milliseconds timeout,
     return events.size();
 }
 
+size_t VtepDataplane::resolve_remote_vteps() {
+    if (replay_) throw DataplaneError("a replay load has no kernel neighbours to resolve");
+    uint32_t key = 0;
+    vtep_config config{};
+    if (bpf_map_lookup_elem(map_fd("vtep_config"), &key, &config) || !config.uplink_ifindex)
+        return 0;
+    std::set<Ipv4Address> remotes;
+    for (const auto& [vni, ls] : switches_) {
+        remotes.insert(ls.flood_list.begin(), ls.flood_list.end());
+        remotes.insert(ls.service_nodes.begin(), ls.service_nodes.end());
+    }
+    for (const auto& mac : remote_macs()) remotes.insert(mac.remote_vtep);
+    int next_hops = map_fd("vtep_next_hops");
+    size_t asked = 0;
+    for (const auto& ip : remotes) {
+        vtep_next_hop nh{};
+        uint32_t any = 0;
+        if (bpf_map_lookup_elem(next_hops, &ip.network_order, &nh) == 0 ||
+            bpf_map_lookup_elem(next_hops, &any, &nh) == 0)
+            continue;
+        request_neighbour_resolution(config.uplink_ifindex, ip);
+        ++asked;
+    }
+    return asked;
+}
+
 // --- counters
 
 CounterSnapshot VtepDataplane::counters() const {
@@ -654,8 +682,25 @@ void VtepDataplane::attach_access_port(uint32_t ifindex) {
     attach_xdp(ifindex, program_fd(VtepProgram::xdp_access));
 }
 
+namespace {
+// bpf_fib_lookup answers only for devices with IPv4 forwarding on (it reports
+// FWD_DISABLED otherwise), so the uplink gets it; other interfaces are left alone.
+void enable_ipv4_forwarding(uint32_t ifindex) {
+    char name[IF_NAMESIZE] = {};
+    if (!if_indextoname(ifindex, name))
+        fail("no interface with ifindex " + std::to_string(ifindex), errno);
+    std::string path = std::string("/proc/sys/net/ipv4/conf/") + name + "/forwarding";
+    FILE* file = std::fopen(path.c_str(), "w");
+    if (!file) fail("enabling IPv4 forwarding on the uplink (" + path + ")", errno);
+    std::fputs("1\n", file);
+    if (std::fclose(file) != 0)
+        fail("enabling IPv4 forwarding on the uplink (" + path + ")", errno);
+}
+}  // namespace
+
 void VtepDataplane::attach_uplink(uint32_t ifindex) {
     if (replay_) throw DataplaneError("a replay load cannot be attached");
+    enable_ipv4_forwarding(ifindex);
     bpf_devmap_val tx{};
     tx.ifindex = ifindex;
     if (bpf_map_update_elem(map_fd("vtep_tx_ports"), &ifindex, &tx, BPF_ANY))

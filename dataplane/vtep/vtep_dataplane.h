@@ -132,6 +132,11 @@ class VtepDataplane {
     size_t poll_learn_events(std::chrono::milliseconds timeout,
                              const std::function<void(const LearnEvent&)>& on_event);
 
+    // Asks the kernel to resolve the MAC of every remote VTEP (flood lists, service
+    // nodes, remote MACs) on the uplink; those with a static next hop are skipped.
+    // Returns how many were asked for. Not for replay loads.
+    size_t resolve_remote_vteps();
+
     // --- counters
     CounterSnapshot counters() const;
     uint64_t counter(std::string_view name) const;
