@@ -118,7 +118,7 @@ struct vtep_local_mac {
     __u32 ifindex;
     __u16 vlan;
     __u16 flags;        /* VTEP_LOCAL_MAC_STATIC: never moved by learning, never aged */
-    __u64 last_seen_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+    __u64 last_seen_ns; /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns) */
 };
 #define VTEP_LOCAL_MAC_STATIC 1
 

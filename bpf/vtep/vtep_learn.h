@@ -24,7 +24,8 @@ static __always_inline void learn_source_mac(__u32 vni, const __u8* mac, __u32 i
                                              __u16 vlan) {
     struct vtep_mac_key key = {.vni = vni};
     __builtin_memcpy(key.mac, mac, ETH_ALEN);
-    __u64 now = bpf_ktime_get_ns();
+    /* The coarse clock costs a fraction of bpf_ktime_get_ns and is plenty for aging. */
+    __u64 now = bpf_ktime_get_coarse_ns();
     struct vtep_local_mac* known = bpf_map_lookup_elem(&vtep_local_macs, &key);
     if (known && known->ifindex == ifindex && known->vlan == vlan) {
         if (now - known->last_seen_ns > VTEP_LAST_SEEN_GRANULARITY_NS) known->last_seen_ns = now;

@@ -47,9 +47,10 @@ void check_vlan(uint16_t vlan) {
                              " is out of range (0 for untagged, 1..4094)");
 }
 
+// The clock the data plane stamps learned MACs with (bpf_ktime_get_coarse_ns).
 uint64_t monotonic_ns() {
     timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
 }
 
@@ -536,7 +537,7 @@ std::vector<LearnEvent> VtepDataplane::age_out(std::chrono::nanoseconds max_age)
     std::map<uint32_t, uint32_t> learned_per_port;
     for (const auto& mac : local_macs()) {
         if (mac.is_static) continue;
-        if (mac.age <= max_age) {
+        if (mac.age < max_age) {
             ++learned_per_port[mac.ifindex];
             continue;
         }
