@@ -119,8 +119,14 @@ struct vtep_local_mac {
     __u16 vlan;
     __u16 flags;        /* VTEP_LOCAL_MAC_STATIC: never moved by learning, never aged */
     __u64 last_seen_ns; /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns) */
+    /* The binding's stats_index, carried here so forwarding to the MAC needs no binding
+     * lookup; VTEP_NO_STATS when the port/VLAN is not bound. The control plane deletes
+     * the MACs of a binding it removes. */
+    __u32 stats_index;
+    __u32 pad;
 };
 #define VTEP_LOCAL_MAC_STATIC 1
+#define VTEP_NO_STATS 0xffffffffu
 
 struct vtep_remote_mac {
     __be32 remote_ip;

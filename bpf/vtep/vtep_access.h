@@ -23,10 +23,7 @@ static __always_inline int bridge_to_local(struct xdp_md* ctx, const struct acce
     __u32 egress = dst->ifindex;
     __u16 egress_vlan = dst->vlan;
     if (egress == ingress && egress_vlan == l2->vlan) return xdp_drop(VTEP_CTR_DROP_HAIRPIN);
-    struct vtep_binding_key key = {.ifindex = egress, .vlan = egress_vlan};
-    struct vtep_binding* binding = bpf_map_lookup_elem(&vtep_bindings, &key);
-    if (!binding) return xdp_to_replicator(); /* stale entry: its binding is gone; flood */
-    __u32 stats_index = binding->stats_index;
+    __u32 stats_index = dst->stats_index;
     if (xdp_set_vlan(ctx, l2, egress_vlan)) return xdp_drop(VTEP_CTR_DROP_ADJUST_FAILED);
     count_to_local(stats_index, bpf_xdp_get_buff_len(ctx));
     return xdp_send_to_port(egress);
@@ -88,12 +85,13 @@ static __always_inline int vtep_access(struct xdp_md* ctx) {
     struct vtep_binding* binding = bpf_map_lookup_elem(&vtep_bindings, &binding_key);
     if (!binding) return xdp_drop(VTEP_CTR_DROP_NO_BINDING);
     __u32 vni = binding->vni;
-    count_from_local(binding->stats_index, bpf_xdp_get_buff_len(ctx));
+    __u32 ingress_stats = binding->stats_index;
+    count_from_local(ingress_stats, bpf_xdp_get_buff_len(ctx));
 
     struct ethhdr* eth = data;
     if ((void*)(eth + 1) > data_end) return xdp_drop(VTEP_CTR_DROP_MALFORMED);
     if (mac_is_multicast(eth->h_source)) return xdp_drop(VTEP_CTR_DROP_MALFORMED);
-    learn_source_mac(vni, eth->h_source, ingress, l2.vlan);
+    learn_source_mac(vni, eth->h_source, ingress, l2.vlan, ingress_stats);
     if (mac_is_multicast(eth->h_dest)) return xdp_to_replicator();
 
     struct vtep_mac_key dst = {.vni = vni};

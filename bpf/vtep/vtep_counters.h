@@ -17,6 +17,7 @@ static __always_inline void count_from_local(__u32 stats_index, __u32 bytes) {
 }
 
 static __always_inline void count_to_local(__u32 stats_index, __u32 bytes) {
+    if (stats_index == VTEP_NO_STATS) return;
     struct vtep_binding_stats* stats = bpf_map_lookup_elem(&vtep_binding_stats, &stats_index);
     if (!stats) return;
     stats->packets_to_local += 1;

@@ -20,8 +20,8 @@ static __always_inline int port_has_room(struct vtep_port* port) {
     return port && port->learned_macs < port->mac_limit;
 }
 
-static __always_inline void learn_source_mac(__u32 vni, const __u8* mac, __u32 ifindex,
-                                             __u16 vlan) {
+static __always_inline void learn_source_mac(__u32 vni, const __u8* mac, __u32 ifindex, __u16 vlan,
+                                             __u32 stats_index) {
     struct vtep_mac_key key = {.vni = vni};
     __builtin_memcpy(key.mac, mac, ETH_ALEN);
     /* The coarse clock costs a fraction of bpf_ktime_get_ns and is plenty for aging. */
@@ -38,7 +38,8 @@ static __always_inline void learn_source_mac(__u32 vni, const __u8* mac, __u32 i
         count(VTEP_CTR_LEARN_LIMIT);
         return;
     }
-    struct vtep_local_mac entry = {.ifindex = ifindex, .vlan = vlan, .last_seen_ns = now};
+    struct vtep_local_mac entry = {
+        .ifindex = ifindex, .vlan = vlan, .last_seen_ns = now, .stats_index = stats_index};
     struct vtep_learn_event event = {
         .vni = vni, .vlan = vlan, .ifindex = ifindex, .timestamp_ns = now};
     __builtin_memcpy(event.mac, mac, ETH_ALEN);

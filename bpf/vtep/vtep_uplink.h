@@ -62,10 +62,7 @@ static __always_inline int decap_to_local(struct xdp_md* ctx, const struct vxlan
                                           const struct vtep_local_mac* dst) {
     __u32 egress = dst->ifindex;
     __u16 egress_vlan = dst->vlan;
-    struct vtep_binding_key key = {.ifindex = egress, .vlan = egress_vlan};
-    struct vtep_binding* binding = bpf_map_lookup_elem(&vtep_bindings, &key);
-    if (!binding) return xdp_to_replicator();
-    __u32 stats_index = binding->stats_index;
+    __u32 stats_index = dst->stats_index;
     if (vx->trailer_len && bpf_xdp_adjust_tail(ctx, -(int)vx->trailer_len))
         return xdp_drop(VTEP_CTR_DROP_ADJUST_FAILED);
     if (bpf_xdp_adjust_head(ctx, vx->outer_len)) return xdp_drop(VTEP_CTR_DROP_ADJUST_FAILED);

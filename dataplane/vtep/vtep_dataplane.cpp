@@ -421,6 +421,18 @@ void VtepDataplane::bind_port_vlan(uint32_t ifindex, uint16_t vlan, uint32_t vni
         fail("binding port " + std::to_string(ifindex) + " VLAN " + std::to_string(vlan), errno);
     bindings_[key] = state;
     used_stats_indexes_.insert(state.stats_index);
+    if (existing == bindings_.end()) {
+        // Static MACs set before the binding existed now count on its statistics.
+        int macs_fd = map_fd("vtep_local_macs");
+        for_each_key<vtep_mac_key>(macs_fd, [&](const vtep_mac_key& k) {
+            vtep_local_mac mac{};
+            if (bpf_map_lookup_elem(macs_fd, &k, &mac) || mac.ifindex != ifindex ||
+                mac.vlan != vlan)
+                return;
+            mac.stats_index = state.stats_index;
+            bpf_map_update_elem(macs_fd, &k, &mac, BPF_EXIST);
+        });
+    }
     write_logical_switch(vni);
     if (old_vni && switches_.count(old_vni)) write_logical_switch(old_vni);
 }
@@ -503,6 +515,8 @@ void VtepDataplane::set_static_local_mac(uint32_t vni, MacAddress mac, uint32_t 
     value.vlan = vlan;
     value.flags = VTEP_LOCAL_MAC_STATIC;
     value.last_seen_ns = monotonic_ns();
+    auto binding = bindings_.find({ifindex, vlan});
+    value.stats_index = binding != bindings_.end() ? binding->second.stats_index : VTEP_NO_STATS;
     if (bpf_map_update_elem(map_fd("vtep_local_macs"), &key, &value, BPF_ANY))
         fail("setting local MAC " + mac.to_string() + " in " + std::to_string(vni), errno);
 }
