@@ -1,6 +1,7 @@
 #include "ovsdb/execution.h"
 
 #include <algorithm>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "ovsdb/condition.h"
@@ -139,11 +140,20 @@ struct Executor {
             if (!s) return s.error();
             sort = std::move(*s);
         }
+        // Rows identical in the selected columns appear once (ovsdb-server's "distinct");
+        // with _uuid selected every row is distinct already.
+        bool has_uuid = std::find(columns->begin(), columns->end(), &ts->uuid_column) != columns->end();
         std::vector<const Row*> rows;
+        std::unordered_multimap<size_t, const Row*> seen;
         query(*ts, *cond, [&](const Row& row) {
-            // Rows identical in the selected columns appear once.
-            for (const Row* r : rows)
-                if (r->equal_in(row, *columns)) return true;
+            if (!has_uuid) {
+                size_t h = 0;
+                for (const ColumnSchema* c : *columns) h = h * 1000003 + row.value(*c).hash();
+                auto [b, e] = seen.equal_range(h);
+                for (auto it = b; it != e; ++it)
+                    if (it->second->equal_in(row, *columns)) return true;
+                seen.emplace(h, &row);
+            }
             rows.push_back(&row);
             return true;
         });
