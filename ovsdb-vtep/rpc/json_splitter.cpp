@@ -4,39 +4,48 @@ namespace vtep::rpc {
 
 std::optional<std::string> JsonSplitter::feed(std::string_view& input) {
     if (failed()) return std::nullopt;
+    // Scans the chunk and copies whole ranges: appending byte by byte dominated the cost
+    // of small requests.
     size_t i = 0;
+    size_t taken = 0;  // bytes of 'input' before 'taken' are already in buffer_
+    auto complete = [&](size_t end) {
+        buffer_.append(input.data() + taken, end - taken);
+        input.remove_prefix(end);
+        std::string out;
+        out.swap(buffer_);
+        return out;
+    };
+    auto fail = [&](std::string why) {
+        error_ = std::move(why);
+        input.remove_prefix(input.size());
+        buffer_.clear();
+    };
     for (; i < input.size(); ++i) {
         char c = input[i];
-        if (buffer_.empty() && depth_ == 0 && !in_scalar_ &&
-            (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
-            continue;  // whitespace between messages
+        bool idle = buffer_.empty() && taken == i && depth_ == 0 && !in_scalar_ && !in_string_;
+        if (idle && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+            taken = i + 1;  // whitespace between messages
+            continue;
+        }
+        if (buffer_.size() + (i - taken) >= max_) {
+            fail("message exceeds the maximum size of " + std::to_string(max_) + " bytes");
+            return std::nullopt;
+        }
         if (in_scalar_ && depth_ == 0 &&
             (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '{' || c == '[')) {
             in_scalar_ = false;
-            input.remove_prefix(i);
-            std::string out;
-            out.swap(buffer_);
-            return out;
-        }
-        buffer_.push_back(c);
-        if (buffer_.size() > max_) {
-            error_ = "message exceeds the maximum size of " + std::to_string(max_) + " bytes";
-            input.remove_prefix(input.size());
-            return std::nullopt;
+            return complete(i);
         }
         if (in_string_) {
-            if (escape_)
+            if (escape_) {
                 escape_ = false;
-            else if (c == '\\')
+            } else if (c == '\\') {
                 escape_ = true;
-            else if (c == '"')
+            } else if (c == '"') {
                 in_string_ = false;
-            if (in_string_ || depth_ > 0) continue;
-            // A complete top-level string.
-            input.remove_prefix(i + 1);
-            std::string out;
-            out.swap(buffer_);
-            return out;
+                if (depth_ == 0) return complete(i + 1);  // a complete top-level string
+            }
+            continue;
         }
         switch (c) {
             case '"': in_string_ = true; break;
@@ -45,32 +54,25 @@ std::optional<std::string> JsonSplitter::feed(std::string_view& input) {
                 ++depth_;
                 open_.push_back(c);
                 if (open_.size() > kMaxJsonDepth) {
-                    error_ = "nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels";
-                    input.remove_prefix(input.size());
+                    fail("nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels");
                     return std::nullopt;
                 }
                 break;
             case '}':
             case ']':
                 if (open_.empty() || open_.back() != (c == '}' ? '{' : '[')) {
-                    error_ = "unexpected '" + std::string(1, c) + "'";
-                    input.remove_prefix(input.size());
+                    fail(std::string("unexpected '") + c + "'");
                     return std::nullopt;
                 }
                 open_.pop_back();
-                --depth_;
-                if (depth_ == 0) {
-                    input.remove_prefix(i + 1);
-                    std::string out;
-                    out.swap(buffer_);
-                    return out;
-                }
+                if (--depth_ == 0) return complete(i + 1);
                 break;
             default:
                 if (depth_ == 0) in_scalar_ = true;
         }
     }
-    input.remove_prefix(i);
+    buffer_.append(input.data() + taken, input.size() - taken);
+    input.remove_prefix(input.size());
     return std::nullopt;
 }
 
