@@ -65,9 +65,28 @@ static __always_inline int decap_to_local(struct xdp_md* ctx, const struct vxlan
     __u32 stats_index = dst->stats_index;
     if (vx->trailer_len && bpf_xdp_adjust_tail(ctx, -(int)vx->trailer_len))
         return xdp_drop(VTEP_CTR_DROP_ADJUST_FAILED);
-    if (bpf_xdp_adjust_head(ctx, vx->outer_len)) return xdp_drop(VTEP_CTR_DROP_ADJUST_FAILED);
-    struct access_l2 untagged = {.l3_offset = sizeof(struct ethhdr)};
-    if (xdp_set_vlan(ctx, &untagged, egress_vlan)) return xdp_drop(VTEP_CTR_DROP_ADJUST_FAILED);
+    if (egress_vlan == VTEP_VLAN_UNTAGGED) {
+        if (bpf_xdp_adjust_head(ctx, vx->outer_len)) return xdp_drop(VTEP_CTR_DROP_ADJUST_FAILED);
+    } else {
+        /* One head move for decapsulation and tagging: keep 4 bytes of the outer headers
+         * for the tag, move the inner MACs in front of it. */
+        void* data = (void*)(long)ctx->data;
+        void* data_end = (void*)(long)ctx->data_end;
+        __u8 macs[2 * ETH_ALEN];
+        __u8* inner = data + vx->outer_len;
+        if ((void*)(inner + sizeof(macs)) > data_end) return xdp_drop(VTEP_CTR_DROP_MALFORMED);
+        __builtin_memcpy(macs, inner, sizeof(macs));
+        if (bpf_xdp_adjust_head(ctx, vx->outer_len - sizeof(struct vlan_hdr)))
+            return xdp_drop(VTEP_CTR_DROP_ADJUST_FAILED);
+        data = (void*)(long)ctx->data;
+        data_end = (void*)(long)ctx->data_end;
+        struct ethhdr* eth = data;
+        struct vlan_hdr* tag = (void*)(eth + 1);
+        if ((void*)(tag + 1) > data_end) return xdp_drop(VTEP_CTR_DROP_MALFORMED);
+        __builtin_memcpy(eth, macs, sizeof(macs));
+        eth->h_proto = bpf_htons(ETH_P_8021Q_TPID);
+        tag->tci = bpf_htons(egress_vlan); /* the inner ethertype is already behind it */
+    }
     count_to_local(stats_index, bpf_xdp_get_buff_len(ctx));
     return xdp_send_to_port(egress);
 }
