@@ -29,6 +29,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.join(HERE, "..", "ovsdb"))  # harness, jsonrpc, servers
 
 from database_server import STOCK_OVSDB_SERVER, DatabaseServer, remove_directory  # noqa: E402
 from harness import Suite, wait_for  # noqa: E402
