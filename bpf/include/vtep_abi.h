@@ -152,6 +152,7 @@ struct vtep_config {
     __u32 uplink_ifindex;    /* where VXLAN arrives and (by default) leaves */
     __u32 uplink_mtu;        /* IP MTU of the underlay */
     __u32 default_mac_limit; /* for ports without an entry in the ports map */
+    __u32 static_next_hops;  /* entries in vtep_next_hops; 0 skips looking there */
 };
 
 enum vtep_learn_event_type {

@@ -50,7 +50,7 @@ static __always_inline int encap_to_remote(struct xdp_md* ctx, const struct acce
     if (exceeds_underlay_mtu(inner_len, cfg->uplink_mtu))
         return xdp_drop(VTEP_CTR_DROP_MTU_EXCEEDED);
     __u32 hash = flow_hash_xdp(data, data_end, l2->l3_offset, l2->l3_proto);
-    struct vtep_next_hop nh;
+    struct vtep_next_hop nh = {};
     int status = resolve_next_hop(ctx, cfg, remote_ip, &nh);
     if (status == NEXT_HOP_NO_ROUTE) return xdp_drop(VTEP_CTR_DROP_NO_ROUTE);
     if (status == NEXT_HOP_NO_NEIGH) __builtin_memset(&nh, 0, sizeof(nh));

@@ -27,8 +27,9 @@ static __always_inline int static_next_hop(__be32 remote_ip, struct vtep_next_ho
 /* ctx is the program's context (xdp_md or __sk_buff): bpf_fib_lookup takes either. */
 static __always_inline int resolve_next_hop(void* ctx, const struct vtep_config* cfg,
                                             __be32 remote_ip, struct vtep_next_hop* out) {
-    if (static_next_hop(remote_ip, out) == NEXT_HOP_OK) return NEXT_HOP_OK;
-    if (replay_mode) return NEXT_HOP_NO_ROUTE;
+    if (replay_mode) return static_next_hop(remote_ip, out);
+    /* Most gateways use the kernel's tables only: skip two lookups that would miss. */
+    if (cfg->static_next_hops && static_next_hop(remote_ip, out) == NEXT_HOP_OK) return NEXT_HOP_OK;
     struct bpf_fib_lookup params = {};
     params.family = AF_INET_FAMILY;
     params.l4_protocol = IPPROTO_UDP;

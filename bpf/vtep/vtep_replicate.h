@@ -112,7 +112,7 @@ static __always_inline int copy_to_remote(struct __sk_buff* skb, struct replicat
                                           const struct vtep_config* cfg, __u32 vni,
                                           __be32 remote_ip) {
     if (prepare_encap(skb, st, cfg)) return 0;
-    struct vtep_next_hop nh;
+    struct vtep_next_hop nh = {};
     int status = resolve_next_hop(skb, cfg, remote_ip, &nh);
     if (status != NEXT_HOP_OK) {
         count_once(status == NEXT_HOP_NO_NEIGH ? VTEP_CTR_DROP_NO_NEIGH : VTEP_CTR_DROP_NO_ROUTE);

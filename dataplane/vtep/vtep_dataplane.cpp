@@ -295,10 +295,18 @@ void VtepDataplane::set_static_next_hop(Ipv4Address remote, uint32_t ifindex, Ma
     std::copy(src_mac.bytes.begin(), src_mac.bytes.end(), nh.src_mac);
     if (bpf_map_update_elem(map_fd("vtep_next_hops"), &remote.network_order, &nh, BPF_ANY))
         fail("setting the next hop of " + remote.to_string(), errno);
+    count_static_next_hops();
 }
 
 void VtepDataplane::remove_static_next_hop(Ipv4Address remote) {
     bpf_map_delete_elem(map_fd("vtep_next_hops"), &remote.network_order);
+    count_static_next_hops();
+}
+
+void VtepDataplane::count_static_next_hops() {
+    uint32_t count = 0;
+    for_each_key<uint32_t>(map_fd("vtep_next_hops"), [&](uint32_t) { ++count; });
+    update_config(map_fd("vtep_config"), [&](vtep_config& c) { c.static_next_hops = count; });
 }
 
 // --- logical switches and bindings
