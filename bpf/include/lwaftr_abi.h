@@ -153,13 +153,14 @@ enum lwaftr_counter_id {
     LWAFTR_C_DROP_TOO_BIG_MRU, /* softwire packet over the path MRU */
     LWAFTR_C_DROP_ICMPV4_POLICY,
     LWAFTR_C_DROP_ICMPV6_POLICY,
-    LWAFTR_C_DROP_NO_ROUTE,     /* the FIB has no route (or it is blackholed) */
-    LWAFTR_C_DROP_INTERNAL,     /* head/tail adjustment failed */
-    LWAFTR_C_ICMPV4_SENT,       /* ICMPv4 errors generated */
-    LWAFTR_C_ICMPV6_SENT,       /* ICMPv6 errors generated */
-    LWAFTR_C_ICMP_RATE_LIMITED, /* errors not generated because of the rate limit */
-    LWAFTR_C_ICMPV6_TRANSLATED, /* ICMPv6 errors from the B4 path relayed as ICMPv4 */
-    LWAFTR_C_DROP_NO_TABLE,     /* softwire traffic before any table is loaded */
+    LWAFTR_C_DROP_NO_ROUTE,          /* the FIB has no route (or it is blackholed) */
+    LWAFTR_C_DROP_INTERNAL,          /* head/tail adjustment failed */
+    LWAFTR_C_ICMPV4_SENT,            /* ICMPv4 errors generated */
+    LWAFTR_C_ICMPV6_SENT,            /* ICMPv6 errors generated */
+    LWAFTR_C_ICMP_RATE_LIMITED,      /* errors not generated because of the rate limit */
+    LWAFTR_C_ICMPV6_TRANSLATED,      /* ICMPv6 errors from the B4 path relayed as ICMPv4 */
+    LWAFTR_C_DROP_NO_TABLE,          /* softwire traffic before any table is loaded */
+    LWAFTR_C_DROP_ICMPV6_NO_BINDING, /* ICMPv6 error quoting no packet of ours */
     LWAFTR_COUNTER_COUNT
 };
 

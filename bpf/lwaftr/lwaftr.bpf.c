@@ -6,6 +6,7 @@
 #include "lwaftr_egress.h"
 #include "lwaftr_headers.h"
 #include "lwaftr_icmp.h"
+#include "lwaftr_icmp6.h"
 #include "lwaftr_maps.h"
 #include "lwaftr_ports.h"
 #include "lwaftr_table.h"
@@ -217,6 +218,16 @@ static __always_inline int hairpin(struct xdp_md* ctx, struct lwaftr_config* cfg
     return transmit(ctx, &hop, 1);
 }
 
+/* RFC 7596 section 5.1: a softwire packet whose source is not bound to its B4 is
+ * dropped and answered with ICMPv6 "source address failed ingress/egress policy". */
+static __always_inline int reject_softwire(struct xdp_md* ctx, struct lwaftr_config* cfg,
+                                           struct frame* frame, enum lwaftr_counter_id reason,
+                                           __u64 bytes) {
+    count(reason, bytes);
+    return reply_icmpv6_error(ctx, cfg, frame->l2_len, frame->vlan_id, ICMPV6_DEST_UNREACH_TYPE,
+                              ICMPV6_CODE_SOURCE_POLICY);
+}
+
 /* B4 side: softwire packets to a BR address are checked against the binding table and
  * decapsulated (or hairpinned). */
 static __always_inline int from_b4(struct xdp_md* ctx, struct lwaftr_config* cfg,
@@ -231,6 +242,14 @@ static __always_inline int from_b4(struct xdp_md* ctx, struct lwaftr_config* cfg
     if (ip6->nexthdr == NEXTHDR_FRAGMENT_ID) {
         count(LWAFTR_C_IN_IPV6, bytes);
         return pass(LWAFTR_C_PASS_FRAGMENT, bytes);
+    }
+    if (ip6->nexthdr == IPPROTO_ICMPV6_ID) {
+        struct icmp_header* icmp6 = (void*)(ip6 + 1);
+        if ((void*)(icmp6 + 1) > data_end) return pass(LWAFTR_C_PASS_NOT_OURS, 0);
+        /* Errors (types 1-4) concern softwire traffic; echo and ND are the kernel's. */
+        if (icmp6->type >= ICMPV6_DEST_UNREACH_TYPE && icmp6->type <= ICMPV6_PARAM_PROBLEM_TYPE)
+            return relay_icmpv6_error(ctx, cfg, ip6, frame->l2_len, bytes);
+        return pass(LWAFTR_C_PASS_NOT_OURS, 0);
     }
     if (ip6->nexthdr != IPPROTO_IPIP) return pass(LWAFTR_C_PASS_NOT_OURS, 0);
     count(LWAFTR_C_IN_IPV6, bytes);
@@ -251,13 +270,14 @@ static __always_inline int from_b4(struct xdp_md* ctx, struct lwaftr_config* cfg
     if (icmp_kind != ICMP_KIND_NONE && !(cfg->flags & LWAFTR_F_ALLOW_OUTGOING_ICMPV4))
         return drop(LWAFTR_C_DROP_ICMPV4_POLICY, bytes);
     struct lwaftr_port_set* set = table_port_set(table, ip->saddr);
-    if (!set) return drop(LWAFTR_C_DROP_DECAP_NO_BINDING, bytes);
+    if (!set) return reject_softwire(ctx, cfg, frame, LWAFTR_C_DROP_DECAP_NO_BINDING, bytes);
     if (found == PORT_NONE && set->psid_len) return drop(LWAFTR_C_DROP_NO_PORT, bytes);
     struct lwaftr_slot* softwire = table_softwire(table, ip->saddr, set, port);
-    if (!softwire) return drop(LWAFTR_C_DROP_DECAP_NO_BINDING, bytes);
+    if (!softwire) return reject_softwire(ctx, cfg, frame, LWAFTR_C_DROP_DECAP_NO_BINDING, bytes);
     if (!ipv6_equal(softwire->b4_ipv6, ip6->saddr.in6_u.u6_addr8))
-        return drop(LWAFTR_C_DROP_DECAP_WRONG_B4, bytes);
-    if (softwire->br_index != br) return drop(LWAFTR_C_DROP_DECAP_WRONG_BR, bytes);
+        return reject_softwire(ctx, cfg, frame, LWAFTR_C_DROP_DECAP_WRONG_B4, bytes);
+    if (softwire->br_index != br)
+        return reject_softwire(ctx, cfg, frame, LWAFTR_C_DROP_DECAP_WRONG_BR, bytes);
 
     if (cfg->flags & LWAFTR_F_HAIRPINNING) {
         struct lwaftr_port_set* peer_set = table_port_set(table, ip->daddr);

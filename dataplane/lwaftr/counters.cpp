@@ -33,6 +33,7 @@ constexpr std::array<std::string_view, LWAFTR_COUNTER_COUNT> kNames = {
     "icmp-rate-limited",
     "icmpv6-translated",
     "drop-no-table",
+    "drop-icmpv6-no-binding",
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include <cerrno>
 #include <cstring>
@@ -128,6 +129,31 @@ RunResult Program::run(Side side, const uint8_t* frame, size_t length) {
     out.resize(opts.data_size_out);
     result.packet = std::move(out);
     return result;
+}
+
+uint64_t Program::table_memory_bytes() const {
+    uint32_t zero = 0, id = 0;
+    if (bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.lwaftr_tables), &zero, &id)) return 0;
+    FdGuard map{bpf_map_get_fd_by_id(id)};
+    if (map.fd < 0) return 0;
+    std::ifstream info("/proc/self/fdinfo/" + std::to_string(map.fd));
+    std::string key;
+    uint64_t value = 0;
+    while (info >> key) {
+        if (key == "memlock:" && info >> value) return value;
+    }
+    return 0;
+}
+
+uint32_t Program::time_run(Side side, const uint8_t* frame, size_t length, uint32_t repeat) {
+    std::vector<uint8_t> out(length + kGrowth);
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_out = out.data(),
+                .data_size_in = static_cast<uint32_t>(length),
+                .data_size_out = static_cast<uint32_t>(out.size()),
+                .repeat = static_cast<int>(repeat));
+    if (bpf_prog_test_run_opts(program_fd(side), &opts))
+        throw ProgramError("lwAFTR: BPF_PROG_TEST_RUN failed: " + errno_text(errno));
+    return opts.duration;
 }
 
 std::vector<lwaftr_counter> Program::counters() const {

@@ -50,6 +50,11 @@ class Program {
     std::vector<lwaftr_counter> counters() const;
     void reset_counters();
 
+    // Kernel memory charged for the table in service (the map's memlock), 0 if none.
+    uint64_t table_memory_bytes() const;
+    // Runs one frame `repeat` times in the kernel; returns the mean ns per run.
+    uint32_t time_run(Side side, const uint8_t* frame, size_t length, uint32_t repeat);
+
     int program_fd(Side side) const;
     int stick_program_fd() const;
 

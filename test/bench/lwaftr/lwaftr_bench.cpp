@@ -2,7 +2,8 @@
 // program (BPF_PROG_TEST_RUN, in-kernel time per run) with 1M and 4M bindings, memory per
 // binding, and the time to read, build and swap in a 4M-entry table file. The reference
 // in the same run is the program's cheapest path (a frame that is not ours, passed after
-// parsing): the ratio shows the cost of the lookup and rewrite. Not a timed test.
+// parsing), measured the same way: it holds the harness's own cost (timer, context), so
+// "net" (path minus reference) is what the lookup and rewrite cost. Not a timed test.
 //
 // usage: lwaftr_bench [--quick]      (--quick: 100k and 400k bindings)
 #include <arpa/inet.h>
@@ -105,12 +106,18 @@ struct Timing {
     double spread_ns;  // many random subscribers
 };
 
+// One run per call: with repeat > 1 the kernel runs the program again on the frame it
+// has just rewritten (an encapsulated frame is no longer IPv4), and swaps the XDP
+// dispatcher (an RCU wait) on every call. The in-kernel timer still brackets each run.
 Timing time_path(Program& program, Side side, const std::vector<std::vector<uint8_t>>& frames) {
     Timing t{};
-    t.hot_ns = program.time_run(side, frames[0].data(), frames[0].size(), 1000000);
-    double total = 0;
-    for (const auto& f : frames) total += program.time_run(side, f.data(), f.size(), 16);
-    t.spread_ns = total / static_cast<double>(frames.size());
+    double hot = 0, spread = 0;
+    for (size_t i = 0; i < frames.size(); i++) {
+        hot += program.time_run(side, frames[0].data(), frames[0].size(), 1);
+        spread += program.time_run(side, frames[i].data(), frames[i].size(), 1);
+    }
+    t.hot_ns = hot / static_cast<double>(frames.size());
+    t.spread_ns = spread / static_cast<double>(frames.size());
     return t;
 }
 
@@ -124,8 +131,8 @@ int main(int argc, char** argv) {
     program.set_config(bench_config());
     std::mt19937_64 random(42);
 
-    std::printf("%-10s %-7s %12s %14s %10s\n", "bindings", "path", "hot ns/pkt", "spread ns/pkt",
-                "vs pass");
+    std::printf("%-10s %-7s %12s %14s %12s %8s\n", "bindings", "path", "hot ns/pkt",
+                "spread ns/pkt", "net ns/pkt", "ratio");
     std::vector<std::string> memory_lines;
     for (size_t n : sizes) {
         auto bindings = make_bindings(n);
@@ -152,17 +159,18 @@ int main(int argc, char** argv) {
             decap.push_back(softwire(b, 0xcb007107));
         }
         // Reference: a frame the program hands to the kernel right after parsing.
-        std::vector<std::vector<uint8_t>> arp(1, std::vector<uint8_t>(60, 0));
-        put16(arp[0], 12, 0x0806);
+        std::vector<std::vector<uint8_t>> arp(4096, std::vector<uint8_t>(60, 0));
+        for (auto& frame : arp) put16(frame, 12, 0x0806);
         Timing pass = time_path(program, Side::internet, arp);
         Timing e = time_path(program, Side::internet, encap);
         Timing d = time_path(program, Side::b4, decap);
-        std::printf("%-10zu %-7s %12.1f %14.1f %10s\n", n, "pass", pass.hot_ns, pass.hot_ns,
-                    "1.0x");
-        std::printf("%-10zu %-7s %12.1f %14.1f %9.1fx\n", n, "encap", e.hot_ns, e.spread_ns,
-                    e.spread_ns / pass.hot_ns);
-        std::printf("%-10zu %-7s %12.1f %14.1f %9.1fx\n", n, "decap", d.hot_ns, d.spread_ns,
-                    d.spread_ns / pass.hot_ns);
+        // net: the path's spread time less the reference's (the harness's own cost).
+        std::printf("%-10zu %-7s %12.1f %14.1f %12s %8s\n", n, "pass", pass.hot_ns, pass.spread_ns,
+                    "reference", "1.0x");
+        for (auto [name, t] : {std::pair{"encap", e}, {"decap", d}})
+            std::printf("%-10zu %-7s %12.1f %14.1f %12.1f %7.1fx\n", n, name, t.hot_ns, t.spread_ns,
+                        t.spread_ns - pass.spread_ns, t.spread_ns / pass.spread_ns);
+        std::fflush(stdout);
     }
     std::puts("\nmemory and load:");
     for (const auto& l : memory_lines) std::printf("  %s\n", l.c_str());

@@ -7,9 +7,10 @@ the configurations config*.json; vectors.json lists the cases. Run from anywhere
 and commit what it writes."""
 import json
 import os
+import socket
 import struct
 
-from scapy.all import ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, IPv6, IPv6ExtHdrFragment, Raw, wrpcap
+from scapy.all import ARP, ICMP, ICMPv6DestUnreach, ICMPv6EchoRequest, ICMPv6PacketTooBig, IP, TCP, UDP, Dot1Q, Ether, IPv6, IPv6ExtHdrFragment, Raw, wrpcap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "vectors")
@@ -100,6 +101,23 @@ def icmpv4_error(offending, icmp_type, code, mtu=0):
     return Ether(src=INET_MAC, dst=PEER_MAC) / ip
 
 
+def icmpv6_error(offending_frame, icmp_type, code):
+    """RFC 4443 error from the BR address the offending softwire packet was sent to, back
+    to its B4, quoting the first 128 bytes of it (IPv6 + inner IPv4 headers + ports)."""
+    off = offending_frame[IPv6]
+    quote = bytes(off)[:128]
+    body = struct.pack("!BBHI", icmp_type, code, 0, 0) + quote
+    pseudo = (socket.inet_pton(socket.AF_INET6, off.dst) + socket.inet_pton(socket.AF_INET6, off.src)
+              + struct.pack("!IxxxB", len(body), 58))
+    csum = checksum(pseudo + body)
+    body = body[:2] + struct.pack("!H", csum) + body[4:]
+    eth = offending_frame[Ether]
+    ip6 = IPv6(src=off.dst, dst=off.src, nh=58, hlim=64, tc=0, fl=0) / Raw(body)
+    if Dot1Q in offending_frame:
+        return Ether(src=eth.dst, dst=eth.src) / Dot1Q(vlan=offending_frame[Dot1Q].vlan) / ip6
+    return Ether(src=eth.dst, dst=eth.src) / ip6
+
+
 # --- encapsulation (internet -> B4) ---------------------------------------------------
 pkt = IP(src=HOST, dst=SHARED1, ttl=64) / TCP(sport=443, dport=P1, flags="SA", seq=1000)
 emit("encap-tcp", "TCP to a shared address and a port of PSID 1 goes to that B4 in IPv6",
@@ -178,23 +196,49 @@ emit("decap-icmp-echo", "ICMP echo request: the identifier is checked as the por
 inner = IP(src=SHARED1, dst=HOST) / UDP(sport=P1, dport=53)
 frame = b4_frame(IPv6(src=B4_2, dst=BR0, nh=4) / inner)
 emit("decap-spoofed-b4",
-     "another B4 using PSID 1 of the shared address is dropped", "b4", frame, "none", None,
+     "another B4 using PSID 1 of the shared address is dropped and told with ICMPv6 "
+     "source address failed policy", "b4", frame, "b4", icmpv6_error(frame, 1, 5),
      "drop-decap-wrong-b4")
 
 inner = IP(src=SHARED1, dst=HOST) / UDP(sport=P3, dport=53)
 frame = b4_frame(IPv6(src=B4_1, dst=BR0, nh=4) / inner)
-emit("decap-port-outside-set", "a source port outside the B4's port set is dropped", "b4",
-     frame, "none", None, "drop-decap-no-binding")
+emit("decap-port-outside-set",
+     "a source port outside the B4's port set is dropped (ICMPv6 policy error)", "b4", frame,
+     "b4", icmpv6_error(frame, 1, 5), "drop-decap-no-binding")
 
 inner = IP(src="198.51.100.77", dst=HOST) / UDP(sport=P1, dport=53)
 frame = b4_frame(IPv6(src=B4_1, dst=BR0, nh=4) / inner)
-emit("decap-unbound-address", "a source address that is not shared is dropped", "b4", frame,
-     "none", None, "drop-decap-no-binding")
+emit("decap-unbound-address",
+     "a source address that is not shared is dropped (ICMPv6 policy error)", "b4", frame,
+     "b4", icmpv6_error(frame, 1, 5), "drop-decap-no-binding")
 
 inner = IP(src=SHARED1, dst=HOST) / UDP(sport=P1, dport=53)
 frame = b4_frame(IPv6(src=B4_1, dst=BR1, nh=4) / inner)
-emit("decap-wrong-br", "a softwire must end on the BR address it is bound to", "b4", frame,
-     "none", None, "drop-decap-wrong-br")
+emit("decap-wrong-br",
+     "a softwire must end on the BR address it is bound to (ICMPv6 policy error)", "b4",
+     frame, "b4", icmpv6_error(frame, 1, 5), "drop-decap-wrong-br")
+
+# --- ICMPv6 from the B4-side path -------------------------------------------------------
+sent = IP(src=HOST, dst=SHARED1, ttl=63) / TCP(sport=443, dport=P1, flags="A") / Raw(b"d" * 1400)
+sent6 = IPv6(src=BR0, dst=B4_1, nh=4, hlim=64) / sent
+ptb = IPv6(src="2001:db8:2::fe", dst=BR0, hlim=60) / ICMPv6PacketTooBig(mtu=1400) / Raw(bytes(sent6)[:1232])
+frame = b4_frame(ptb)
+expected = Ether(src=INET_MAC, dst=INET_NH) / IP(src=AFTR4, dst=HOST, tos=0xC0, ttl=64, id=0, flags=0, proto=1) / Raw(
+    bytes(icmpv4_error(sent, 3, 4, 1360)[IP].payload))
+emit("icmpv6-too-big-relayed",
+     "packet too big from the path toward a B4 becomes ICMPv4 fragmentation needed "
+     "(MTU 1400 - 40) to the internet sender", "b4", frame, "internet", expected,
+     "icmpv6-translated")
+
+forged6 = IPv6(src=BR0, dst=B4_2, nh=4) / sent
+frame = b4_frame(IPv6(src="2001:db8:2::fe", dst=BR0) / ICMPv6DestUnreach(code=3) / Raw(bytes(forged6)[:200]))
+emit("icmpv6-error-unbound",
+     "an ICMPv6 error quoting a packet to the wrong B4 for its port is dropped", "b4", frame,
+     "none", None, "drop-icmpv6-no-binding")
+
+frame = b4_frame(IPv6(src=B4_1, dst=BR0) / ICMPv6EchoRequest(id=1, seq=1))
+emit("b4-icmpv6-echo-to-br", "ICMPv6 echo to a BR address is the kernel's to answer", "b4",
+     frame, "pass", frame, "pass-not-ours")
 
 inner = IP(src=SHARED1, dst=SHARED1) / UDP(sport=P1 + 9, dport=P2 + 1) / Raw(b"pin")
 frame = b4_frame(IPv6(src=B4_1, dst=BR0, nh=4) / inner)
@@ -245,6 +289,15 @@ emit("policy-outgoing-icmpv4-dropped", "allow-outgoing-icmpv4 false drops ICMPv4
 pkt = IP(src=HOST, dst=SHARED1) / UDP(sport=53, dport=P9)
 emit("policy-no-icmpv4-errors", "generate-icmpv4-errors false: unbound ports drop silently",
      "internet", inet_frame(pkt), "none", None, "drop-encap-no-binding", "config-strict.json")
+
+inner = IP(src=SHARED1, dst=HOST) / UDP(sport=P3, dport=53)
+frame = b4_frame(IPv6(src=B4_1, dst=BR0, nh=4) / inner)
+emit("policy-no-icmpv6-errors", "generate-icmpv6-errors false: rejected softwire packets drop silently",
+     "b4", frame, "none", None, "drop-decap-no-binding", "config-strict.json")
+
+frame = b4_frame(IPv6(src="2001:db8:2::fe", dst=BR0) / ICMPv6PacketTooBig(mtu=1400) / Raw(bytes(sent6)[:200]))
+emit("policy-incoming-icmpv6-dropped", "allow-incoming-icmpv6 false drops ICMPv6 errors",
+     "b4", frame, "none", None, "drop-icmpv6-policy", "config-strict.json")
 
 inner = IP(src=SHARED1, dst=SHARED1) / UDP(sport=P1, dport=P2)
 frame = b4_frame(IPv6(src=B4_1, dst=BR0, nh=4) / inner)
