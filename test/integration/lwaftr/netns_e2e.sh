@@ -277,4 +277,16 @@ received=$(cat "$WORK/received")
 [ "$reloads" -ge 2 ] || fail "only $reloads table replacements happened during the stream"
 [ "$received" -eq $COUNT ] || fail "$received of $COUNT packets arrived across $reloads table replacements"
 echo "ok: $COUNT packets, none lost, across $reloads table replacements"
+
+# --- a malformed table is refused and the running one stays in service --------------
+cp "$WORK/table.txt" "$WORK/table-bad.txt"
+echo "2001:db8:1::99 198.51.100.300 7" >> "$WORK/table-bad.txt"
+if ip netns exec $AFTR "$TOOL" lwaftr load --config "$WORK/aftr.json" --pin-dir "$PIN" \
+    "$WORK/table-bad.txt" 2>"$WORK/bad-load.txt"; then
+    fail "a table with a malformed line was accepted"
+fi
+grep -q "table-bad.txt:6: '198.51.100.300' is not an IPv4 address" "$WORK/bad-load.txt" ||
+    fail "the error does not name the line: $(cat "$WORK/bad-load.txt")"
+wait_for udp_client || fail "UDP stopped after a refused table"
+echo "ok: malformed table refused with its line number, running table kept"
 echo "PASS"
