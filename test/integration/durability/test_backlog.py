@@ -10,8 +10,9 @@ monitor the whole database and read normally. Checked:
     client (both are printed; the bound is generous, machines are noisy);
   - the server's RSS stays bounded (its peak is compared with the run without the stalled
     client: the unsent updates would be many times the cap);
-  - clients that flood requests without reading replies, and clients that disconnect in
-    the middle of a request or of a big reply, do not stop the others' transactions.
+  - clients that flood requests without reading replies, a client whose many waiting
+    transactions are all answered at once past the cap, and clients that disconnect in the
+    middle of a request or of a big reply, do not stop the others' transactions.
 """
 
 import argparse
@@ -19,6 +20,7 @@ import json
 import os
 import socket
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
@@ -45,6 +47,7 @@ P99_FACTOR = 10.0
 P99_FLOOR = 0.05  # below this, a ratio says more about the machine than the server
 P99_CEILING = 1.0
 VANISHING_CLIENTS = 600
+WAITING_TRANSACTIONS = 200  # each reply about 100 KB: together far past the cap
 
 with open(VTEP_SCHEMA) as f:
     SCHEMA = json.load(f)
@@ -53,8 +56,9 @@ with open(VTEP_SCHEMA) as f:
 class StreamRun:
     """One server with the writer, the readers and an RSS sampler around a stream."""
 
-    def __init__(self, args, name):
+    def __init__(self, args, name, padding_switches=0):
         self.args = args
+        self.padding_switches = padding_switches
         self.directory = tempfile.mkdtemp(prefix="ovsdb-backlog-%s-%d-" % (name, os.getpid()))
         # No inactivity probes: only the backlog may disconnect anyone here.
         self.server = DatabaseServer(
@@ -65,6 +69,8 @@ class StreamRun:
     def __enter__(self):
         self.server.start()
         create_stream_switch(self.server.tcp_remote)
+        if self.padding_switches:
+            create_padding_switches(self.server.tcp_remote, self.padding_switches, 1000)
         self.readers = [MonitorReader("reader%d" % i, self.server.tcp_remote, SCHEMA)
                         for i in range(READERS)]
         for reader in self.readers:
@@ -85,9 +91,17 @@ class StreamRun:
             during(writer)
         writer.join(120)
         assert not writer.is_alive(), "the writer did not finish within 120 s"
+        status = self.server.process.poll()
+        if writer.failures and status is None:
+            try:  # a crash closes the connections a moment before the process is gone
+                status = self.server.process.wait(2)
+            except subprocess.TimeoutExpired:
+                pass
+        assert status is None, "the server died (exit status %d, %s) during the stream:\n%s" % (
+            status, "signal %d" % -status if status < 0 else "no signal",
+            "\n".join(self.server.log_lines()[-5:]))
         assert not writer.failures, "writer: %s\nserver log:\n%s" % (
             writer.failures[:5], "\n".join(self.server.log_lines()[-10:]))
-        assert self.server.alive(), "the server died:\n" + self.server.log_text()
         return writer
 
     def check_readers(self, expected):
@@ -236,6 +250,33 @@ def main():
                     growth // 1024, baseline["rss_growth"] // 1024))
 
     @suite.test
+    def stalled_client_with_waiting_transactions_is_cut_off_alone():
+        # Its replies are all released by one commit and together pass the cap, so the
+        # session is closed while the server is answering its waiting transactions.
+        with StreamRun(args, "waits", padding_switches=100) as run:
+            stalled = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            stalled.connect(("127.0.0.1", run.server.tcp_port))
+            name = "tcp:127.0.0.1:%d" % stalled.getsockname()[1]
+            try:
+                for index in range(WAITING_TRANSACTIONS):
+                    stalled.sendall(json.dumps({"method": "transact", "id": index, "params": [
+                        DB, {"op": "wait", "table": "Logical_Switch", "timeout": 60000,
+                             "where": [["name", "==", "ls-000000"]], "columns": ["name"],
+                             "until": "==", "rows": [{"name": "ls-000000"}]},
+                        {"op": "select", "table": "Logical_Switch", "where": []}]}).encode())
+                writer = run.stream(count=100, padding=1024)
+                run.check_readers(list(range(100)))
+                lines = wait_for(lambda: run.log_mentions(name, "backlog"), 10,
+                                 "the server to log that it dropped %s" % name)
+                print("    server log: %s" % lines[0])
+                print("    the stalled client's socket ended with %s" %
+                      read_until_closed(stalled, 30))
+            finally:
+                stalled.close()
+            print("    writer p99 %.2f ms; %s" % (writer.p99() * 1000, rss_report(run)))
+
+    @suite.test
     def disconnects_mid_message_do_not_affect_others():
         counts = {"half request, FIN": 0, "half request, RST": 0, "big reply unread, RST": 0}
 
@@ -274,6 +315,14 @@ def main():
             assert not half_rows, "rows from requests cut short were committed: %s" % half_rows
 
     return suite.run(args.test + ["without_misbehaving"] if args.test else None)
+
+
+def create_padding_switches(remote, count, size):
+    """Rows that make a select of Logical_Switch about count * size bytes."""
+    reply = call_once(remote, "transact", [DB] + [
+        {"op": "insert", "table": "Logical_Switch",
+         "row": {"name": "padding-%d" % i, "description": "p" * size}} for i in range(count)])
+    assert reply.get("error") is None and all("error" not in r for r in reply["result"]), reply
 
 
 def half_switches(remote):
