@@ -2,9 +2,11 @@
 
 #include <algorithm>
 
+#include "dataplane/lwaftr/reassembly.h"
+
 namespace vtep::lwaftr {
 
-ReplayOutput replay(Program& program, const std::vector<ReplayInput>& inputs) {
+ReplayOutput replay(Program& program, const std::vector<ReplayInput>& inputs, uint32_t path_mru) {
     struct Item {
         uint64_t stamp;
         size_t input;
@@ -18,10 +20,20 @@ ReplayOutput replay(Program& program, const std::vector<ReplayInput>& inputs) {
                      [](const Item& a, const Item& b) { return a.stamp < b.stamp; });
 
     ReplayOutput out;
+    Ipv6Reassembler reassembler;
     for (const Item& item : order) {
         Side side = inputs[item.input].side;
         const auto& packet = inputs[item.input].packets[item.index];
         RunResult result = program.run(side, packet.data.data(), packet.data.size());
+        // The fragment slow path: what the program passes up as a softwire fragment is
+        // reassembled here and, once whole, runs through the program again.
+        if (result.verdict == Verdict::pass && side == Side::b4 &&
+            Ipv6Reassembler::is_fragment(packet.data)) {
+            auto whole = reassembler.add(packet.data, path_mru);
+            if (!whole) continue;
+            out.reassembled++;
+            result = program.run(side, whole->data(), whole->size());
+        }
         dataplane::PcapPacket emitted;
         emitted.timestamp_ns = packet.timestamp_ns;
         emitted.original_length = static_cast<uint32_t>(result.packet.size());

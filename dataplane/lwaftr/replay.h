@@ -22,11 +22,14 @@ struct ReplayOutput {
     std::vector<dataplane::PcapPacket> b4;
     std::vector<dataplane::PcapPacket> pass;  // handed to the kernel stack
     size_t dropped = 0;
+    size_t reassembled = 0;  // packets rebuilt by the fragment slow path
     size_t aborted = 0;
 };
 
 // Merges the inputs by timestamp (stable: input order on equal stamps, internet side
-// first) and runs each frame through the program of its side.
-ReplayOutput replay(Program& program, const std::vector<ReplayInput>& inputs);
+// first) and runs each frame through the program of its side. Softwire fragments the
+// program passes up go through the fragment slow path (reassembly up to path_mru) and
+// the rebuilt packet through the program again.
+ReplayOutput replay(Program& program, const std::vector<ReplayInput>& inputs, uint32_t path_mru);
 
 }  // namespace vtep::lwaftr

@@ -124,7 +124,7 @@ int run_replay_lwaftr(int argc, char** argv) {
         if (!opt.internet_in.empty())
             inputs.push_back({Side::internet, dataplane::read_pcap(opt.internet_in)});
         if (!opt.b4_in.empty()) inputs.push_back({Side::b4, dataplane::read_pcap(opt.b4_in)});
-        ReplayOutput out = replay(program, inputs);
+        ReplayOutput out = replay(program, inputs, config.path_mru);
 
         auto write = [](const std::string& path, const std::vector<dataplane::PcapPacket>& p) {
             if (path.empty()) return;
@@ -134,8 +134,11 @@ int run_replay_lwaftr(int argc, char** argv) {
         write(opt.internet_out, out.internet);
         write(opt.b4_out, out.b4);
         write(opt.pass_out, out.pass);
-        std::fprintf(stderr, "replayed: internet-out %zu, b4-out %zu, passed %zu, dropped %zu\n",
-                     out.internet.size(), out.b4.size(), out.pass.size(), out.dropped);
+        std::fprintf(stderr,
+                     "replayed: internet-out %zu, b4-out %zu, passed %zu, dropped %zu, "
+                     "reassembled %zu\n",
+                     out.internet.size(), out.b4.size(), out.pass.size(), out.dropped,
+                     out.reassembled);
         if (opt.counters) {
             auto counters = program.counters();
             for (uint32_t id = 0; id < LWAFTR_COUNTER_COUNT; id++)

@@ -10,7 +10,7 @@ import os
 import socket
 import struct
 
-from scapy.all import ARP, ICMP, ICMPv6DestUnreach, ICMPv6EchoRequest, ICMPv6PacketTooBig, IP, TCP, UDP, Dot1Q, Ether, IPv6, IPv6ExtHdrFragment, Raw, wrpcap
+from scapy.all import ARP, ICMP, ICMPv6DestUnreach, ICMPv6EchoRequest, ICMPv6PacketTooBig, IP, TCP, UDP, Dot1Q, Ether, IPv6, IPv6ExtHdrFragment, Raw, fragment6, wrpcap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "vectors")
@@ -39,13 +39,22 @@ cases = []
 
 
 def emit(name, description, side, frame, out_side, expected=None, counter=None,
-         config="config.json"):
+         config="config.json", replay=None):
+    """replay: what 'ovsdb-vtep replay' gives when it differs from one program run (the
+    slow path behind the program), as {"out": side, "expected": file or None}; a list of
+    frames makes a replay-only case (several packets in, the slow path's result out)."""
     os.makedirs(OUT, exist_ok=True)
-    frame.time = 1700000000 + len(cases)
+    frames = frame if isinstance(frame, list) else [frame]
+    for i, f in enumerate(frames):
+        f.time = 1700000000 + len(cases) + i / 1000
     inp = f"vectors/{name}.in.pcap"
-    wrpcap(os.path.join(HERE, inp), [frame])
+    wrpcap(os.path.join(HERE, inp), frames)
     case = {"name": name, "description": description, "config": config, "side": side,
-            "input": inp, "out": out_side, "expected": None, "counter": counter}
+            "input": inp, "out": out_side, "expected": None, "counter": counter,
+            "replay_only": isinstance(frame, list)}
+    if replay is not None:
+        case["replay"] = replay
+    frame = frames[0]
     if expected is not None:
         expected.time = frame.time
         exp = f"vectors/{name}.out.pcap"
@@ -251,8 +260,17 @@ emit("b4-not-ours", "IPv6 not addressed to a BR address passes to the kernel", "
 
 inner = IP(src=SHARED1, dst=HOST) / UDP(sport=P1, dport=53) / Raw(b"z" * 40)
 frame = b4_frame(IPv6(src=B4_1, dst=BR0) / IPv6ExtHdrFragment(nh=4, m=1, id=7) / inner)
-emit("b4-ipv6-fragment", "fragmented softwire packets go to the slow path unchanged", "b4",
-     frame, "pass", frame, "pass-fragment")
+emit("b4-ipv6-fragment", "fragmented softwire packets go to the slow path unchanged; "
+     "replay's slow path holds this first fragment waiting for the rest", "b4",
+     frame, "pass", frame, "pass-fragment", replay={"out": "none", "expected": None})
+
+inner = IP(src=SHARED1, dst=HOST, id=77) / UDP(sport=P1 + 3, dport=53) / Raw(bytes(range(256)) * 5)
+whole = IPv6(src=B4_1, dst=BR0, nh=44) / IPv6ExtHdrFragment(nh=4, id=0x1234) / inner
+pieces = fragment6(whole, 1000)
+emit("b4-fragments-reassembled",
+     "a softwire packet fragmented by the B4 is reassembled by the slow path and "
+     "decapsulated whole (replay only)", "b4", [b4_frame(p) for p in pieces], "internet",
+     to_internet(inner), "decap")
 
 inner = IP(src=SHARED1, dst=HOST) / UDP(sport=P1, dport=53) / Raw(b"t" * 30)
 full = bytes(b4_frame(IPv6(src=B4_1, dst=BR0, nh=4) / inner))
