@@ -9,8 +9,8 @@
  *
  * Binding table (inner map): an ARRAY of 24-byte struct lwaftr_slot, BPF_F_MMAPABLE so the
  * loader fills millions of slots with one memcpy. Slot 0 is a struct lwaftr_table_header;
- * slots 1..capacity+max_probe hold an open-addressing table (linear probing, entries
- * placed in order of their home slot) with two kinds of entries:
+ * the rest are two open-addressing regions (linear probing, entries placed in order of
+ * their home slot), one per kind of entry:
  *   - PSID_MAP  key (IPv4, psid 0):  the port-set geometry (psid_len, psid_offset) of an
  *               IPv4 address, so the PSID of a packet can be computed from its port;
  *   - SOFTWIRE  key (IPv4, PSID):    the bound B4 IPv6 address and the BR address index.
@@ -51,12 +51,17 @@ struct lwaftr_slot {
     };
 };
 
+/* Two regions, each its own open-addressing table: the PSID maps first (small, so they
+ * stay in cache: a lookup then costs one miss, in the softwire region), then the
+ * softwires. Slot index = region base + home + probe. */
 struct lwaftr_table_header {
-    __u32 magic;     /* LWAFTR_TABLE_MAGIC */
-    __u32 capacity;  /* home slots; slot index = 1 + home + probe */
-    __u32 max_probe; /* longest probe sequence in this table, <= LWAFTR_MAX_PROBE */
-    __u32 softwires; /* SOFTWIRE entries */
-    __u64 generation;
+    __u32 magic;          /* LWAFTR_TABLE_MAGIC */
+    __u32 capacity;       /* home slots of the softwire region */
+    __u16 max_probe;      /* longest probe in the softwire region, <= LWAFTR_MAX_PROBE */
+    __u16 psid_max_probe; /* longest probe in the PSID-map region */
+    __u32 softwires;      /* SOFTWIRE entries */
+    __u32 psid_capacity;  /* home slots of the PSID-map region, which starts at slot 1 */
+    __u32 softwire_base;  /* first slot of the softwire region */
 };
 
 #ifdef __cplusplus

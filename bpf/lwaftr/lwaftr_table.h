@@ -14,11 +14,14 @@ static __always_inline struct lwaftr_slot* table_find(void* table, __be32 ipv4, 
     __u32 zero = 0;
     struct lwaftr_table_header* header = bpf_map_lookup_elem(table, &zero);
     if (!header || header->magic != LWAFTR_TABLE_MAGIC) return NULL;
-    __u32 max_probe = header->max_probe;
-    __u32 home = lwaftr_home_slot(bpf_ntohl(ipv4), psid, kind, header->capacity);
+    int psid_map = kind == LWAFTR_SLOT_PSID_MAP;
+    __u32 max_probe = psid_map ? header->psid_max_probe : header->max_probe;
+    __u32 base = psid_map ? 1 : header->softwire_base;
+    __u32 home = lwaftr_home_slot(bpf_ntohl(ipv4), psid, kind,
+                                  psid_map ? header->psid_capacity : header->capacity);
     for (__u32 probe = 0; probe < LWAFTR_MAX_PROBE; probe++) {
         if (probe >= max_probe) break;
-        __u32 index = 1 + home + probe;
+        __u32 index = base + home + probe;
         struct lwaftr_slot* slot = bpf_map_lookup_elem(table, &index);
         if (!slot || slot->kind == LWAFTR_SLOT_EMPTY) break;
         if (slot->ipv4 == ipv4 && slot->psid == psid && slot->kind == kind) return slot;

@@ -26,7 +26,7 @@ uint64_t slot_key(const lwaftr_slot& slot) {
 // Places slots in order of home slot, each in the first free slot at or after its home:
 // linear probing with no gaps inside a probe sequence. Returns false if some probe would
 // exceed LWAFTR_MAX_PROBE.
-bool place(std::vector<PendingSlot>& pending, uint32_t capacity, std::vector<lwaftr_slot>& image,
+bool place(std::vector<PendingSlot>& pending, uint32_t capacity, std::vector<lwaftr_slot>& region,
            uint32_t& max_probe) {
     for (auto& p : pending) {
         p.home = lwaftr_home_slot(ntohl(p.slot.ipv4), p.slot.psid, p.slot.kind, capacity);
@@ -34,7 +34,7 @@ bool place(std::vector<PendingSlot>& pending, uint32_t capacity, std::vector<lwa
     std::sort(pending.begin(), pending.end(), [](const PendingSlot& a, const PendingSlot& b) {
         return a.home != b.home ? a.home < b.home : a.key < b.key;
     });
-    image.assign(1 + size_t{capacity} + LWAFTR_MAX_PROBE, lwaftr_slot{});
+    region.assign(size_t{capacity} + LWAFTR_MAX_PROBE, lwaftr_slot{});
     max_probe = 0;
     uint64_t next_free = 0;
     for (const auto& p : pending) {
@@ -42,10 +42,24 @@ bool place(std::vector<PendingSlot>& pending, uint32_t capacity, std::vector<lwa
         uint64_t probe = position - p.home;
         if (probe >= LWAFTR_MAX_PROBE) return false;
         max_probe = std::max<uint32_t>(max_probe, static_cast<uint32_t>(probe + 1));
-        image[1 + position] = p.slot;
+        region[position] = p.slot;
         next_free = position + 1;
     }
     return true;
+}
+
+// Builds one region at a load factor of at most 0.6, growing until probes fit.
+std::vector<lwaftr_slot> build_region(std::vector<PendingSlot>& pending, uint32_t& capacity,
+                                      uint32_t& max_probe) {
+    uint64_t slots = std::max<uint64_t>(
+        16, static_cast<uint64_t>(static_cast<double>(pending.size()) * kInitialSlotsPerEntry));
+    std::vector<lwaftr_slot> region;
+    while (!place(pending, static_cast<uint32_t>(slots), region, max_probe)) {
+        slots += slots / 4;
+        if (slots > 0x7fff0000u) throw BindingTableError("binding table too large");
+    }
+    capacity = static_cast<uint32_t>(slots);
+    return region;
 }
 
 }  // namespace
@@ -112,19 +126,26 @@ BindingTable BindingTable::build(std::vector<Binding> bindings,
                                     "; each (IPv4, PSID) must be bound once");
     }
 
-    uint64_t capacity = std::max<uint64_t>(
-        16, static_cast<uint64_t>(static_cast<double>(pending.size()) * kInitialSlotsPerEntry));
-    uint32_t max_probe = 0;
-    while (!place(pending, static_cast<uint32_t>(capacity), table.image_, max_probe)) {
-        capacity += capacity / 4;
-        if (capacity > 0xffff0000u) throw BindingTableError("binding table too large");
-    }
+    std::vector<PendingSlot> psid_maps, softwires;
+    for (auto& p : pending)
+        (p.slot.kind == LWAFTR_SLOT_PSID_MAP ? psid_maps : softwires).push_back(p);
+    pending.clear();
+    pending.shrink_to_fit();
+    uint32_t psid_capacity = 0, psid_max_probe = 0, capacity = 0, max_probe = 0;
+    auto psid_region = build_region(psid_maps, psid_capacity, psid_max_probe);
+    auto softwire_region = build_region(softwires, capacity, max_probe);
+    table.image_.reserve(1 + psid_region.size() + softwire_region.size());
+    table.image_.push_back(lwaftr_slot{});
+    table.image_.insert(table.image_.end(), psid_region.begin(), psid_region.end());
+    table.image_.insert(table.image_.end(), softwire_region.begin(), softwire_region.end());
     auto* header = reinterpret_cast<lwaftr_table_header*>(&table.image_[0]);
     header->magic = LWAFTR_TABLE_MAGIC;
-    header->capacity = static_cast<uint32_t>(capacity);
-    header->max_probe = max_probe;
+    header->capacity = capacity;
+    header->max_probe = static_cast<uint16_t>(max_probe);
+    header->psid_capacity = psid_capacity;
+    header->psid_max_probe = static_cast<uint16_t>(psid_max_probe);
+    header->softwire_base = static_cast<uint32_t>(1 + psid_region.size());
     header->softwires = static_cast<uint32_t>(bindings.size());
-    header->generation = 0;
     table.bindings_ = std::move(bindings);
     table.br_addresses_ = std::move(br_addresses);
     return table;
@@ -136,9 +157,12 @@ const lwaftr_table_header& BindingTable::header() const {
 
 const lwaftr_slot* BindingTable::find_slot(uint32_t ipv4, uint16_t psid, uint8_t kind) const {
     const auto& h = header();
-    uint32_t home = lwaftr_home_slot(ipv4, psid, kind, h.capacity);
-    for (uint32_t probe = 0; probe < h.max_probe; probe++) {
-        const lwaftr_slot& slot = image_[1 + home + probe];
+    bool psid_map = kind == LWAFTR_SLOT_PSID_MAP;
+    uint32_t base = psid_map ? 1 : h.softwire_base;
+    uint32_t max_probe = psid_map ? h.psid_max_probe : h.max_probe;
+    uint32_t home = lwaftr_home_slot(ipv4, psid, kind, psid_map ? h.psid_capacity : h.capacity);
+    for (uint32_t probe = 0; probe < max_probe; probe++) {
+        const lwaftr_slot& slot = image_[base + home + probe];
         if (slot.kind == LWAFTR_SLOT_EMPTY) break;
         if (ntohl(slot.ipv4) == ipv4 && slot.psid == psid && slot.kind == kind) return &slot;
     }
