@@ -34,7 +34,10 @@ void JsonRpcSession::close(const std::string& reason) {
     backlog_ = 0;
     auto handler = std::move(on_close_);
     on_message_ = nullptr;
-    if (handler) handler(reason);
+    // Reported from the event loop, never from inside close(): close() runs within send()
+    // when the backlog cap is hit, and the server may be iterating its own structures
+    // for this session at that moment.
+    if (handler) asio::post(io_, [handler = std::move(handler), reason] { handler(reason); });
 }
 
 void JsonRpcSession::read() {

@@ -37,6 +37,7 @@ public:
     void start(MessageHandler on_message, CloseHandler on_close);
     void send(const Json& message);
     void send_text(std::string text);
+    // Closes the stream; the close handler runs later, from the event loop.
     void close(const std::string& reason);
 
     bool closed() const { return closed_; }
