@@ -181,15 +181,42 @@ std::optional<Binding> BindingTable::find(uint32_t ipv4, uint16_t port) const {
     std::memcpy(b.b4_ipv6.data(), softwire->b4_ipv6, 16);
     b.ipv4 = ipv4;
     b.port_set = {map->port_set.psid_offset, map->port_set.psid_len, psid};
-    b.br_ipv6 = br_addresses_.at(softwire->br_index);
+    if (softwire->br_index < br_addresses_.size()) b.br_ipv6 = br_addresses_[softwire->br_index];
     return b;
 }
 
 std::vector<Binding> BindingTable::find_b4(const Ipv6Address& b4) const {
     std::vector<Binding> found;
-    for (const auto& b : bindings_)
-        if (b.b4_ipv6 == b4) found.push_back(b);
+    if (!bindings_.empty()) {
+        for (const auto& b : bindings_)
+            if (b.b4_ipv6 == b4) found.push_back(b);
+        return found;
+    }
+    // Read back from the kernel: scan the softwire region.
+    for (size_t i = header().softwire_base; i < image_.size(); i++) {
+        const lwaftr_slot& slot = image_[i];
+        if (slot.kind != LWAFTR_SLOT_SOFTWIRE || std::memcmp(slot.b4_ipv6, b4.data(), 16)) continue;
+        const lwaftr_slot* map = find_slot(ntohl(slot.ipv4), 0, LWAFTR_SLOT_PSID_MAP);
+        Binding b;
+        b.b4_ipv6 = b4;
+        b.ipv4 = ntohl(slot.ipv4);
+        b.port_set = {map ? map->port_set.psid_offset : uint8_t(0),
+                      map ? map->port_set.psid_len : uint8_t(0), slot.psid};
+        if (slot.br_index < br_addresses_.size()) b.br_ipv6 = br_addresses_[slot.br_index];
+        found.push_back(b);
+    }
     return found;
+}
+
+BindingTable BindingTable::from_image(std::vector<lwaftr_slot> image,
+                                      std::vector<Ipv6Address> br_addresses) {
+    if (image.empty() ||
+        reinterpret_cast<const lwaftr_table_header*>(&image[0])->magic != LWAFTR_TABLE_MAGIC)
+        throw BindingTableError("not a binding table image (bad magic)");
+    BindingTable table;
+    table.image_ = std::move(image);
+    table.br_addresses_ = std::move(br_addresses);
+    return table;
 }
 
 }  // namespace vtep::lwaftr

@@ -27,6 +27,11 @@ class BindingTable {
     static BindingTable build(std::vector<Binding> bindings,
                               std::vector<Ipv6Address> br_addresses = {});
 
+    // A table read back from the kernel (see PinnedInstance::read_table): lookups work,
+    // bindings() is empty.
+    static BindingTable from_image(std::vector<lwaftr_slot> image,
+                                   std::vector<Ipv6Address> br_addresses);
+
     const std::vector<Binding>& bindings() const { return bindings_; }
     const std::vector<Ipv6Address>& br_addresses() const { return br_addresses_; }
 

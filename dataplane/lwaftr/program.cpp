@@ -282,6 +282,34 @@ void PinnedInstance::install_table(const BindingTable& table) {
     install_table_into(tables_fd, table);
 }
 
+BindingTable PinnedInstance::read_table() const {
+    uint32_t zero = 0, id = 0;
+    if (bpf_map_lookup_elem(tables_fd, &zero, &id))
+        throw ProgramError("lwAFTR: no binding table in service at " + dir);
+    FdGuard map{bpf_map_get_fd_by_id(id)};
+    bpf_map_info info{};
+    uint32_t length = sizeof info;
+    if (map.fd < 0 || bpf_obj_get_info_by_fd(map.fd, &info, &length))
+        throw ProgramError("lwAFTR: cannot open the table in service: " + errno_text(errno));
+    size_t bytes = size_t{info.max_entries} * sizeof(lwaftr_slot);
+    size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    size_t mapped = (bytes + page - 1) / page * page;
+    void* memory = mmap(nullptr, mapped, PROT_READ, MAP_SHARED, map.fd, 0);
+    if (memory == MAP_FAILED)
+        throw ProgramError("lwAFTR: cannot map the table in service: " + errno_text(errno));
+    std::vector<lwaftr_slot> image(info.max_entries);
+    std::memcpy(image.data(), memory, bytes);
+    munmap(memory, mapped);
+    lwaftr_config config = read_config();
+    std::vector<Ipv6Address> brs;
+    for (uint32_t i = 0; i < config.br_count && i < LWAFTR_MAX_BR_ADDRESSES; i++) {
+        Ipv6Address a;
+        std::memcpy(a.data(), config.br_ipv6[i], 16);
+        brs.push_back(a);
+    }
+    return BindingTable::from_image(std::move(image), std::move(brs));
+}
+
 std::vector<lwaftr_counter> PinnedInstance::counters() const {
     return read_counters(counters_fd);
 }

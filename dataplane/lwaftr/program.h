@@ -80,6 +80,8 @@ struct PinnedInstance {
     lwaftr_config read_config() const;
     void write_config(const lwaftr_config& config);
     void install_table(const BindingTable& table);
+    // A copy of the table in service, for lookups by operators.
+    BindingTable read_table() const;
     std::vector<lwaftr_counter> counters() const;
 
     std::string dir;

@@ -38,8 +38,10 @@ const char* kUsage =
     "      atomically, and on any error the running table stays in service\n"
     "  check (--config CONF [--instance NAME] | TABLE)\n"
     "      validate a configuration or binding-table file without touching the dataplane\n"
-    "  lookup (--config CONF [--instance NAME] | --table TABLE) (B4-IPV6 | IPV4 PORT)\n"
-    "      the subscriber(s) of a B4 address, or the owner of an IPv4 address and port\n"
+    "  lookup (--pin-dir DIR | --config CONF [--instance NAME] | --table TABLE)\n"
+    "         (B4-IPV6 | IPV4 PORT)\n"
+    "      the subscriber(s) of a B4 address, or the owner of an IPv4 address and port, in\n"
+    "      the running table (--pin-dir) or in files\n"
     "  counters (--config CONF [--instance NAME] | --pin-dir DIR) [--json] [--all]\n"
     "  import-snabb FILE [--table-out TABLE]\n"
     "      print our configuration converted from a Snabb lwAFTR one (snabb-softwire-v3);\n"
@@ -259,19 +261,24 @@ void print_binding(const Binding& b) {
 }
 
 int cmd_lookup(int argc, char** argv) {
-    Args args = parse_args(argc, argv, {}, {"--config", "--instance", "--table"});
+    Args args = parse_args(argc, argv, {}, {"--config", "--instance", "--table", "--pin-dir"});
     std::vector<Binding> bindings;
     std::vector<Ipv6Address> brs;
-    if (args.has("--config")) {
+    std::optional<BindingTable> live;
+    if (args.has("--pin-dir")) {
+        live = PinnedInstance(args.get("--pin-dir")).read_table();
+    } else if (args.has("--config")) {
         Config config = config_from(args);
         bindings = gather_bindings(config, args.get("--table"), false);
         brs = config.br_addresses;
     } else if (args.has("--table")) {
         bindings = read_table_file(args.get("--table"));
     } else {
-        throw UsageError("lookup needs --config CONF or --table TABLE");
+        throw UsageError(
+            "lookup needs --pin-dir DIR (the running table), --config CONF or "
+            "--table TABLE");
     }
-    BindingTable table = BindingTable::build(std::move(bindings), brs);
+    BindingTable table = live ? std::move(*live) : BindingTable::build(std::move(bindings), brs);
     if (args.positional.size() == 1) {
         auto b4 = parse_ipv6(args.positional[0]);
         if (!b4) throw UsageError("'" + args.positional[0] + "' is not an IPv6 address");
