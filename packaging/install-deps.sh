@@ -9,7 +9,7 @@ build_deps=(build-essential cmake ninja-build pkg-config clang llvm libboost-dev
 run_deps=(iproute2)
 # Interoperability peers and references for the tests and benchmarks.
 test_deps=(openvswitch-common openvswitch-switch openvswitch-vtep python3-openvswitch
-    ovn-central ovn-host ovn-controller-vtep python3-scapy tcpdump procps psmisc ethtool iputils-ping)
+    ovn-central ovn-host ovn-controller-vtep python3-scapy tcpdump procps psmisc ethtool iputils-ping nftables)
 
 wanted=("${build_deps[@]}" "${run_deps[@]}")
 if [ "${1:-}" = "--with-tests" ]; then wanted+=("${test_deps[@]}"); fi
