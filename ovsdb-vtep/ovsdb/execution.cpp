@@ -82,6 +82,16 @@ struct Executor {
         }
     }
 
+    // The rows matching 'cond', collected before any of them is changed.
+    std::vector<Uuid> matching_rows(const TableSchema& ts, const Condition& cond) {
+        std::vector<Uuid> matched;
+        query(ts, cond, [&](const Row& row) {
+            matched.push_back(row.uuid);
+            return true;
+        });
+        return matched;
+    }
+
     Status op_insert(Parser& parser, Json& result) {
         const TableSchema* ts = parse_table(parser);
         const Json* uuid_json = parser.member("uuid", Parser::String | Parser::Optional);
@@ -213,11 +223,7 @@ struct Executor {
         if (!mutations) return mutations.error();
         auto cond = Condition::from_json(*ts, *where, &symbols);
         if (!cond) return cond.error();
-        std::vector<Uuid> matched;
-        query(*ts, *cond, [&](const Row& row) {
-            matched.push_back(row.uuid);
-            return true;
-        });
+        std::vector<Uuid> matched = matching_rows(*ts, *cond);
         int64_t count = 0;
         Status status;
         for (const Uuid& u : matched) {
@@ -235,11 +241,7 @@ struct Executor {
         if (parser.has_error()) return {};
         auto cond = Condition::from_json(*ts, *where, &symbols);
         if (!cond) return cond.error();
-        std::vector<Uuid> matched;
-        query(*ts, *cond, [&](const Row& row) {
-            matched.push_back(row.uuid);
-            return true;
-        });
+        std::vector<Uuid> matched = matching_rows(*ts, *cond);
         for (const Uuid& u : matched) txn.erase(ts->table_index, u);
         result["count"] = int64_t(matched.size());
         return {};
