@@ -21,14 +21,9 @@ public:
     Table* find_table(const std::string& name);
     size_t n_tables() const { return tables_.size(); }
 
-    // Id of the last committed transaction (monitor_cond_since's last-txn-id).
-    const Uuid& last_txn_id() const { return last_txn_id_; }
-    void set_last_txn_id(const Uuid& id) { last_txn_id_ = id; }
-
 private:
     std::shared_ptr<const DatabaseSchema> schema_;
     std::vector<Table> tables_;
-    Uuid last_txn_id_;
 };
 
 }  // namespace vtep::ovsdb

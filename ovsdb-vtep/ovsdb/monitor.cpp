@@ -110,12 +110,12 @@ std::optional<Json> Monitor::row_update(const MonitoredTable& mt, const Row* old
     if (type == kModify) {
         bool any = false;
         for (const auto& mc : mt.columns) {
-            bool c = !(old_row->value(*mc.column) == new_row->value(*mc.column));
+            bool c = !old_row->same_value(*new_row, *mc.column);
             changed.push_back(c);
             any |= c;
         }
         for (const ColumnSchema* c : mt.condition_only_columns)
-            any |= !(old_row->value(*c) == new_row->value(*c));
+            any |= !old_row->same_value(*new_row, *c);
         if (!any) return std::nullopt;
     }
     Json update = Json::object();

@@ -16,16 +16,15 @@ Datum Row::value(const ColumnSchema& column) const {
     return fields[column.index];
 }
 
+bool Row::same_value(const Row& other, const ColumnSchema& c) const {
+    if (c.index == ColumnSchema::kUuidIndex) return uuid == other.uuid;
+    if (c.index == ColumnSchema::kVersionIndex) return version == other.version;
+    return fields[c.index] == other.fields[c.index];
+}
+
 bool Row::equal_in(const Row& other, const std::vector<const ColumnSchema*>& columns) const {
-    for (const ColumnSchema* c : columns) {
-        if (c->index == ColumnSchema::kUuidIndex) {
-            if (uuid != other.uuid) return false;
-        } else if (c->index == ColumnSchema::kVersionIndex) {
-            if (version != other.version) return false;
-        } else if (!(fields[c->index] == other.fields[c->index])) {
-            return false;
-        }
-    }
+    for (const ColumnSchema* c : columns)
+        if (!same_value(other, *c)) return false;
     return true;
 }
 

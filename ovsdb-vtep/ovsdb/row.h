@@ -21,6 +21,8 @@ struct Row {
 
     // The value of any column, _uuid and _version included.
     Datum value(const ColumnSchema& column) const;
+    // Whether 'other' holds the same value in 'column', without copying either value.
+    bool same_value(const Row& other, const ColumnSchema& column) const;
     bool equal_in(const Row& other, const std::vector<const ColumnSchema*>& columns) const;
     // The row as a JSON object of the given columns (RFC 7047 <row>).
     Json to_json(const std::vector<const ColumnSchema*>& columns) const;

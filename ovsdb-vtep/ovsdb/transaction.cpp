@@ -382,8 +382,6 @@ Result<CommitRecord> Transaction::commit() {
         if (RowPtr row = db_->table(key.table).find_ptr(key.uuid))
             row->n_strong_refs = uint32_t(std::max<int64_t>(int64_t(row->n_strong_refs) + d, 0));
     }
-    record.txn_id = Uuid::random();
-    db_->set_last_txn_id(record.txn_id);
     rows_.assign(rows_.size(), {});
     order_.clear();
     return record;

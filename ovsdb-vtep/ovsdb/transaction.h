@@ -22,7 +22,6 @@ struct RowChange {
 struct CommitRecord {
     std::vector<RowChange> changes;  // in the order the transaction touched the rows
     std::string comment;             // "comment" operations, joined by newlines
-    Uuid txn_id;                     // the database's new last-txn-id
     bool empty() const { return changes.empty(); }
 };
 
