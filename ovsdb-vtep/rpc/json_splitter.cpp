@@ -48,7 +48,9 @@ std::optional<std::string> JsonSplitter::feed(std::string_view& input) {
             continue;
         }
         switch (c) {
-            case '"': in_string_ = true; break;
+            case '"':
+                in_string_ = true;
+                break;
             case '{':
             case '[':
                 ++depth_;

@@ -14,7 +14,7 @@ namespace vtep::rpc {
 constexpr size_t kMaxJsonDepth = 1000;
 
 class JsonSplitter {
-public:
+  public:
     explicit JsonSplitter(size_t max_message_bytes) : max_(max_message_bytes) {}
 
     // Consumes bytes from 'input' until one complete value is buffered (returns it, and
@@ -27,7 +27,7 @@ public:
     const std::string& error() const { return error_; }
     size_t buffered() const { return buffer_.size(); }
 
-private:
+  private:
     size_t max_;
     std::string buffer_;
     std::string open_;  // the brackets currently open, innermost last

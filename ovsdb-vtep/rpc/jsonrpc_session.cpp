@@ -15,7 +15,9 @@ JsonRpcSession::JsonRpcSession(asio::io_context& io, std::unique_ptr<Transport> 
       splitter_(options.max_message_bytes),
       probe_timer_(io) {}
 
-JsonRpcSession::~JsonRpcSession() { transport_->close(); }
+JsonRpcSession::~JsonRpcSession() {
+    transport_->close();
+}
 
 void JsonRpcSession::start(MessageHandler on_message, CloseHandler on_close) {
     on_message_ = std::move(on_message);
@@ -42,17 +44,16 @@ void JsonRpcSession::close(const std::string& reason) {
 
 void JsonRpcSession::read() {
     auto self = shared_from_this();
-    transport_->async_read_some(asio::buffer(read_buffer_),
-                                [this, self](const ErrorCode& ec, size_t n) {
-                                    if (closed_) return;
-                                    if (ec) {
-                                        close(ec == asio::error::eof ? "connection closed by peer"
-                                                                     : ec.message());
-                                        return;
-                                    }
-                                    on_data(n);
-                                    if (!closed_) read();
-                                });
+    transport_->async_read_some(
+        asio::buffer(read_buffer_), [this, self](const ErrorCode& ec, size_t n) {
+            if (closed_) return;
+            if (ec) {
+                close(ec == asio::error::eof ? "connection closed by peer" : ec.message());
+                return;
+            }
+            on_data(n);
+            if (!closed_) read();
+        });
 }
 
 void JsonRpcSession::on_data(size_t n) {

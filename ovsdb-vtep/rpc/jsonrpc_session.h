@@ -11,11 +11,10 @@
 #include <string>
 
 #include "rpc/json_splitter.h"
+#include "rpc/message_channel.h"
 #include "rpc/transport.h"
 
 namespace vtep::rpc {
-
-using Json = nlohmann::json;
 
 struct SessionOptions {
     size_t max_message_bytes = 64ull << 20;   // larger inbound messages close the session
@@ -25,26 +24,23 @@ struct SessionOptions {
     std::chrono::milliseconds inactivity_probe{5000};
 };
 
-class JsonRpcSession : public std::enable_shared_from_this<JsonRpcSession> {
-public:
-    using MessageHandler = std::function<void(Json&&)>;
-    using CloseHandler = std::function<void(const std::string& reason)>;
-
+class JsonRpcSession : public MessageChannel, public std::enable_shared_from_this<JsonRpcSession> {
+  public:
     JsonRpcSession(asio::io_context& io, std::unique_ptr<Transport> transport,
                    SessionOptions options);
     ~JsonRpcSession();
 
-    void start(MessageHandler on_message, CloseHandler on_close);
-    void send(const Json& message);
+    void start(MessageHandler on_message, CloseHandler on_close) override;
+    void send(const Json& message) override;
     void send_text(std::string text);
     // Closes the stream; the close handler runs later, from the event loop.
-    void close(const std::string& reason);
+    void close(const std::string& reason) override;
 
-    bool closed() const { return closed_; }
-    const std::string& name() const { return transport_->name(); }
-    size_t backlog_bytes() const { return backlog_; }
+    bool closed() const override { return closed_; }
+    const std::string& name() const override { return transport_->name(); }
+    size_t backlog_bytes() const override { return backlog_; }
 
-private:
+  private:
     void read();
     void write();
     void arm_probe();

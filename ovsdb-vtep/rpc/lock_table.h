@@ -11,7 +11,7 @@ namespace vtep::rpc {
 
 template <typename Session>
 class LockTable {
-public:
+  public:
     // Queues 'session' for 'name' (at the front when stealing). Returns the previous owner
     // that lost the lock to a steal, or null.
     Session* acquire(const std::string& name, Session* session, bool steal) {
@@ -48,7 +48,7 @@ public:
         return next;
     }
 
-private:
+  private:
     std::map<std::string, std::deque<Session*>> locks_;
 };
 

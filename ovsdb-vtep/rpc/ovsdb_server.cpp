@@ -2,6 +2,7 @@
 
 #include "ovsdb/builtin_schemas.h"
 #include "ovsdb/json_text.h"
+#include "rpc/local_channel.h"
 
 namespace vtep::rpc {
 
@@ -12,7 +13,7 @@ using ovsdb::syntax_error;
 using ovsdb::UpdateVersion;
 
 struct OvsdbServer::Session {
-    std::shared_ptr<JsonRpcSession> rpc;
+    std::shared_ptr<MessageChannel> rpc;
     std::list<ClientMonitor> monitors;
     std::list<Trigger> triggers;
     std::vector<std::string> locks;  // locks this session holds or waits for
@@ -35,8 +36,12 @@ Json reply(const Json& id, Json result) {
     return Json{{"id", id}, {"result", std::move(result)}, {"error", nullptr}};
 }
 // ovsdb-server's error replies carry no "result" member.
-Json error_reply(const Json& id, Json error) { return Json{{"id", id}, {"error", std::move(error)}}; }
-Json error_reply(const Json& id, const Error& error) { return error_reply(id, error.to_json()); }
+Json error_reply(const Json& id, Json error) {
+    return Json{{"id", id}, {"error", std::move(error)}};
+}
+Json error_reply(const Json& id, const Error& error) {
+    return error_reply(id, error.to_json());
+}
 
 const char* update_method(UpdateVersion v) {
     return v == UpdateVersion::V1 ? "update" : v == UpdateVersion::V2 ? "update2" : "update3";
@@ -103,7 +108,8 @@ void OvsdbServer::update_server_database() {
     ovsdb::Transaction txn(*server.db);
     const auto& ts = *server.db->schema().find_table("Database");
     std::vector<ovsdb::Uuid> existing;
-    for (const auto& [uuid, row] : server.db->table(ts.table_index).rows()) existing.push_back(uuid);
+    for (const auto& [uuid, row] : server.db->table(ts.table_index).rows())
+        existing.push_back(uuid);
     for (const auto& u : existing) txn.erase(ts.table_index, u);
     for (const auto& [name, entry] : dbs_) {
         ovsdb::Row row = ovsdb::Row::with_defaults(ts, ovsdb::Uuid::random());
@@ -114,7 +120,8 @@ void OvsdbServer::update_server_database() {
         set("model", ovsdb::Datum::scalar(ovsdb::Atom("standalone")));
         set("connected", ovsdb::Datum::scalar(ovsdb::Atom(true)));
         set("leader", ovsdb::Datum::scalar(ovsdb::Atom(true)));
-        set("schema", ovsdb::Datum::scalar(ovsdb::Atom(ovsdb::json_text(entry.db->schema().to_json()))));
+        set("schema",
+            ovsdb::Datum::scalar(ovsdb::Atom(ovsdb::json_text(entry.db->schema().to_json()))));
         txn.insert(ts.table_index, std::move(row));
     }
     auto record = txn.commit();
@@ -123,8 +130,21 @@ void OvsdbServer::update_server_database() {
 
 void OvsdbServer::accept(std::unique_ptr<Transport> transport,
                          std::function<void(const std::string&)> on_close) {
+    accept(std::make_shared<JsonRpcSession>(io_, std::move(transport), session_options_),
+           std::move(on_close));
+}
+
+std::shared_ptr<MessageChannel> OvsdbServer::connect_local(const std::string& client_name) {
+    auto [server_end, client_end] =
+        LocalChannel::make_pair(io_, "local:" + client_name, "local:ovsdb-server");
+    accept(server_end);
+    return client_end;
+}
+
+void OvsdbServer::accept(std::shared_ptr<MessageChannel> channel,
+                         std::function<void(const std::string&)> on_close) {
     auto session = std::make_unique<Session>();
-    session->rpc = std::make_shared<JsonRpcSession>(io_, std::move(transport), session_options_);
+    session->rpc = std::move(channel);
     Session* s = session.get();
     sessions_.push_back(std::move(session));
     s->rpc->start([this, s](Json&& message) { handle(*s, std::move(message)); },
@@ -156,7 +176,8 @@ void OvsdbServer::handle(Session& s, Json&& message) {
         return;
     }
     for (const auto& [key, value] : message.items()) {
-        if (key != "method" && key != "params" && key != "id" && key != "result" && key != "error") {
+        if (key != "method" && key != "params" && key != "id" && key != "result" &&
+            key != "error") {
             s.rpc->close("received JSON-RPC message with unexpected member \"" + key + "\"");
             return;
         }
@@ -227,7 +248,8 @@ void OvsdbServer::handle_request(Session& s, const std::string& method, const Js
     } else if (method == "set_db_change_aware") {
         if (params.size() != 1 || !params[0].is_boolean()) {
             response = error_reply(
-                id, syntax_error(&params, "", "set_db_change_aware: true or false parameter expected"));
+                id,
+                syntax_error(&params, "", "set_db_change_aware: true or false parameter expected"));
         } else {
             s.db_change_aware = params[0].get<bool>();
             response = reply(id, Json::object());
@@ -246,9 +268,9 @@ void OvsdbServer::handle_request(Session& s, const std::string& method, const Js
 OvsdbServer::DbEntry* OvsdbServer::lookup_db(const std::string& method, const Json& params,
                                              Json& error, const Json& id) {
     if (params.empty() || !params[0].is_string()) {
-        error = error_reply(id, syntax_error(&params, "", method +
-                                                              " request params must begin with "
-                                                              "<db-name>"));
+        error = error_reply(id, syntax_error(&params, "",
+                                             method + " request params must begin with "
+                                                      "<db-name>"));
         return nullptr;
     }
     auto it = dbs_.find(params[0].get<std::string>());
@@ -293,8 +315,10 @@ void OvsdbServer::flush_session(Session& s) {
         for (const ChangeBatch& batch : batches_) {
             if (batch.seq <= m.flushed_seq || batch.db != m.db) continue;
             for (const ovsdb::RowChange& change : batch.changes) {
-                const ovsdb::Uuid& uuid = change.old_row ? change.old_row->uuid : change.new_row->uuid;
-                auto [it, inserted] = position.try_emplace({change.table, uuid}, merged.changes.size());
+                const ovsdb::Uuid& uuid =
+                    change.old_row ? change.old_row->uuid : change.new_row->uuid;
+                auto [it, inserted] =
+                    position.try_emplace({change.table, uuid}, merged.changes.size());
                 if (inserted)
                     merged.changes.push_back(change);
                 else
@@ -302,7 +326,8 @@ void OvsdbServer::flush_session(Session& s) {
             }
         }
         m.flushed_seq = last_seq_;
-        std::erase_if(merged.changes, [](const ovsdb::RowChange& c) { return !c.old_row && !c.new_row; });
+        std::erase_if(merged.changes,
+                      [](const ovsdb::RowChange& c) { return !c.old_row && !c.new_row; });
         if (merged.changes.empty()) continue;
         Json updates = m.monitor.updates_for(merged);
         if (updates.empty()) continue;
@@ -354,7 +379,8 @@ Json OvsdbServer::transact(const Json& params) {
     if (!entry) return err["error"];
     Json result = run_transaction(nullptr, *entry, params, 0, nullptr);
     if (result.is_null())
-        return Json::array({Error{"not supported", "local transactions cannot wait", {}}.to_json()});
+        return Json::array(
+            {Error{"not supported", "local transactions cannot wait", {}}.to_json()});
     return result;
 }
 
@@ -376,7 +402,9 @@ void OvsdbServer::retry_triggers(const std::string& db, bool timeouts_only) {
             auto e = dbs_.find(t.db);
             int64_t elapsed =
                 std::chrono::duration_cast<std::chrono::milliseconds>(now - t.created).count();
-            Json result = run_transaction(s.get(), e->second, t.params, expired ? std::max<int64_t>(elapsed, 1) : elapsed, nullptr);
+            Json result =
+                run_transaction(s.get(), e->second, t.params,
+                                expired ? std::max<int64_t>(elapsed, 1) : elapsed, nullptr);
             if (result.is_null()) {
                 ++it;
                 continue;
@@ -470,8 +498,9 @@ Json OvsdbServer::handle_monitor_cond_change(Session& s, const Json& params, con
         const ovsdb::TableSchema* ts = m->monitor.database().schema().find_table(table);
         if (!ts) return error_reply(id, syntax_error(nullptr, "", "no table named " + table));
         if (!request.is_array())
-            return error_reply(id, syntax_error(nullptr, "", "table " + table +
-                                                                 " no monitor-cond-change JSON array"));
+            return error_reply(
+                id,
+                syntax_error(nullptr, "", "table " + table + " no monitor-cond-change JSON array"));
         for (const Json& r : request)
             if (r.is_object() && r.contains("columns"))
                 return error_reply(id, syntax_error(&r, "", "changing columns is unsupported"));
@@ -482,7 +511,8 @@ Json OvsdbServer::handle_monitor_cond_change(Session& s, const Json& params, con
     if (changing_id) m->id = new_id;
     if (!updates->empty()) {
         if (m->monitor.version() == UpdateVersion::V3)
-            s.notify("update3", Json::array({m->id, ovsdb::Uuid{}.to_string(), std::move(*updates)}));
+            s.notify("update3",
+                     Json::array({m->id, ovsdb::Uuid{}.to_string(), std::move(*updates)}));
         else
             s.notify("update2", Json::array({m->id, std::move(*updates)}));
     }
@@ -491,8 +521,7 @@ Json OvsdbServer::handle_monitor_cond_change(Session& s, const Json& params, con
 
 Json OvsdbServer::handle_lock(Session& s, const std::string& method, const Json& params,
                               const Json& id) {
-    if (params.size() != 1 || !params[0].is_string() ||
-        !ovsdb::is_id(params[0].get<std::string>()))
+    if (params.size() != 1 || !params[0].is_string() || !ovsdb::is_id(params[0].get<std::string>()))
         return error_reply(id, syntax_error(&params, "", method + " request params must be <id>"));
     std::string name = params[0].get<std::string>();
     bool waiting = locks_.waits(name, &s);
@@ -505,8 +534,8 @@ Json OvsdbServer::handle_lock(Session& s, const std::string& method, const Json&
         return reply(id, Json::object());
     }
     if (waiting)
-        return error_reply(id, syntax_error(&params, "", "must issue \"unlock\" before new \"" +
-                                                             method + "\""));
+        return error_reply(
+            id, syntax_error(&params, "", "must issue \"unlock\" before new \"" + method + "\""));
     Session* victim = locks_.acquire(name, &s, method == "steal");
     s.locks.push_back(name);
     if (victim) victim->notify("stolen", Json::array({name}));

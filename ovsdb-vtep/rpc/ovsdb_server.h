@@ -25,7 +25,7 @@ namespace vtep::rpc {
 using ovsdb::Database;
 
 class OvsdbServer {
-public:
+  public:
     explicit OvsdbServer(asio::io_context& io, SessionOptions session_options = {});
     ~OvsdbServer();
 
@@ -38,6 +38,12 @@ public:
     // 'on_close' (optional) learns why the session ended.
     void accept(std::unique_ptr<Transport> transport,
                 std::function<void(const std::string&)> on_close = nullptr);
+    // Serves a client over any channel (a stream session or one end of a local pair).
+    void accept(std::shared_ptr<MessageChannel> channel,
+                std::function<void(const std::string&)> on_close = nullptr);
+    // An in-process client (the VTEP agent): returns the client's end of a LocalChannel
+    // pair whose other end this server serves like any connection, without JSON text.
+    std::shared_ptr<MessageChannel> connect_local(const std::string& client_name);
 
     // Local transactions (the VTEP agent, tests): as a client's "transact" would commit,
     // notifying monitors. Returns the result array (wait operations are not supported).
@@ -47,7 +53,7 @@ public:
     const SessionOptions& session_options() const { return session_options_; }
     void set_log(std::function<void(const std::string&)> log) { log_ = std::move(log); }
 
-private:
+  private:
     struct Session;
     struct ClientMonitor {
         Json id;
@@ -75,11 +81,9 @@ private:
     };
 
     void handle(Session& s, Json&& message);
-    void handle_request(Session& s, const std::string& method, const Json& params,
-                        const Json& id);
+    void handle_request(Session& s, const std::string& method, const Json& params, const Json& id);
     Json handle_transact(Session& s, const Json& params, const Json& id);
-    Json handle_monitor(Session& s, const std::string& method, const Json& params,
-                        const Json& id);
+    Json handle_monitor(Session& s, const std::string& method, const Json& params, const Json& id);
     Json handle_monitor_cond_change(Session& s, const Json& params, const Json& id);
     Json handle_lock(Session& s, const std::string& method, const Json& params, const Json& id);
     void handle_cancel(Session& s, const Json& params);

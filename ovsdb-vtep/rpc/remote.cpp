@@ -39,7 +39,7 @@ bool split_host_port(const std::string& s, std::string& first, std::string& seco
 }
 
 class UnixListener : public Remote {
-public:
+  public:
     UnixListener(asio::io_context& io, OvsdbServer& server, RemoteSpec spec)
         : io_(io), server_(server), spec_(std::move(spec)), acceptor_(io) {
         ::unlink(spec_.path.c_str());  // a stale socket from a previous run
@@ -58,15 +58,15 @@ public:
     const RemoteSpec& spec() const override { return spec_; }
     std::string status() const override { return "listening on " + spec_.text; }
 
-private:
+  private:
     void accept() {
         acceptor_.async_accept([this](const ErrorCode& ec, asio::local::stream_protocol::socket s) {
             if (ec == asio::error::operation_aborted) return;
             if (!ec) {
                 int fd = s.release();
                 generic_socket g(io_, asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fd);
-                server_.accept(std::make_unique<SocketTransport>(std::move(g),
-                                                                 "unix:" + spec_.path, false));
+                server_.accept(
+                    std::make_unique<SocketTransport>(std::move(g), "unix:" + spec_.path, false));
             }
             accept();
         });
@@ -78,11 +78,12 @@ private:
 };
 
 class TcpListener : public Remote {
-public:
+  public:
     TcpListener(asio::io_context& io, OvsdbServer& server, RemoteSpec spec)
         : io_(io), server_(server), spec_(std::move(spec)), acceptor_(io) {
-        asio::ip::address address = spec_.host.empty() ? asio::ip::address(asio::ip::address_v4::any())
-                                                        : asio::ip::make_address(spec_.host);
+        asio::ip::address address = spec_.host.empty()
+                                        ? asio::ip::address(asio::ip::address_v4::any())
+                                        : asio::ip::make_address(spec_.host);
         asio::ip::tcp::endpoint ep(address, spec_.port);
         acceptor_.open(ep.protocol());
         acceptor_.set_option(asio::socket_base::reuse_address(true));
@@ -98,7 +99,7 @@ public:
     std::string status() const override { return "listening on " + spec_.text; }
     uint16_t bound_port() const { return acceptor_.local_endpoint().port(); }
 
-private:
+  private:
     void accept() {
         acceptor_.async_accept([this](const ErrorCode& ec, asio::ip::tcp::socket s) {
             if (ec == asio::error::operation_aborted) return;
@@ -106,8 +107,8 @@ private:
                 ErrorCode ignored;
                 s.set_option(asio::ip::tcp::no_delay(true), ignored);
                 auto peer = s.remote_endpoint(ignored);
-                std::string name = "tcp:" + peer.address().to_string() + ":" +
-                                   std::to_string(peer.port());
+                std::string name =
+                    "tcp:" + peer.address().to_string() + ":" + std::to_string(peer.port());
                 int family = peer.address().is_v6() ? AF_INET6 : AF_INET;
                 int fd = s.release();
                 generic_socket g(io_, asio::generic::stream_protocol(family, SOCK_STREAM), fd);
@@ -124,7 +125,7 @@ private:
 
 // Connects out, serves the database on the connection, and reconnects after it drops.
 class ActiveRemote : public Remote {
-public:
+  public:
     ActiveRemote(asio::io_context& io, OvsdbServer& server, RemoteSpec spec,
                  std::chrono::milliseconds max_backoff)
         : io_(io), server_(server), spec_(std::move(spec)), timer_(io), max_backoff_(max_backoff) {
@@ -134,39 +135,41 @@ public:
     const RemoteSpec& spec() const override { return spec_; }
     std::string status() const override { return state_; }
 
-private:
+  private:
     void connect() {
         state_ = "connecting";
         auto alive = alive_;
         if (spec_.kind == RemoteSpec::Kind::ActiveUnix) {
             auto sock = std::make_shared<asio::local::stream_protocol::socket>(io_);
-            sock->async_connect(asio::local::stream_protocol::endpoint(spec_.path),
-                                [this, alive, sock](const ErrorCode& ec) {
-                                    if (!*alive) return;
-                                    if (ec) return retry(ec.message());
-                                    int fd = sock->release();
-                                    connected(generic_socket(
-                                                  io_, asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fd),
-                                              "unix:" + spec_.path, false);
-                                });
+            sock->async_connect(
+                asio::local::stream_protocol::endpoint(spec_.path),
+                [this, alive, sock](const ErrorCode& ec) {
+                    if (!*alive) return;
+                    if (ec) return retry(ec.message());
+                    int fd = sock->release();
+                    connected(generic_socket(
+                                  io_, asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fd),
+                              "unix:" + spec_.path, false);
+                });
         } else {
             auto sock = std::make_shared<asio::ip::tcp::socket>(io_);
             ErrorCode ec;
             asio::ip::address address = asio::ip::make_address(spec_.host, ec);
             if (ec) return retry("bad address " + spec_.host);
-            sock->async_connect(asio::ip::tcp::endpoint(address, spec_.port),
-                                [this, alive, sock, address](const ErrorCode& ec2) {
-                                    if (!*alive) return;
-                                    if (ec2) return retry(ec2.message());
-                                    ErrorCode ignored;
-                                    sock->set_option(asio::ip::tcp::no_delay(true), ignored);
-                                    int fd = sock->release();
-                                    connected(generic_socket(io_, asio::generic::stream_protocol(
-                                                                      address.is_v6() ? AF_INET6 : AF_INET,
-                                                                      SOCK_STREAM),
-                                                             fd),
-                                              spec_.text, true);
-                                });
+            sock->async_connect(
+                asio::ip::tcp::endpoint(address, spec_.port),
+                [this, alive, sock, address](const ErrorCode& ec2) {
+                    if (!*alive) return;
+                    if (ec2) return retry(ec2.message());
+                    ErrorCode ignored;
+                    sock->set_option(asio::ip::tcp::no_delay(true), ignored);
+                    int fd = sock->release();
+                    connected(generic_socket(io_,
+                                             asio::generic::stream_protocol(
+                                                 address.is_v6() ? AF_INET6 : AF_INET, SOCK_STREAM),
+                                             fd),
+                              spec_.text, true);
+                });
         }
     }
     void connected(generic_socket socket, const std::string& name, bool network) {
@@ -244,8 +247,10 @@ ovsdb::Result<RemoteSpec> RemoteSpec::parse(const std::string& text) {
 std::unique_ptr<Remote> open_remote(asio::io_context& io, OvsdbServer& server,
                                     const RemoteSpec& spec, std::chrono::milliseconds max_backoff) {
     switch (spec.kind) {
-        case RemoteSpec::Kind::PassiveUnix: return std::make_unique<UnixListener>(io, server, spec);
-        case RemoteSpec::Kind::PassiveTcp: return std::make_unique<TcpListener>(io, server, spec);
+        case RemoteSpec::Kind::PassiveUnix:
+            return std::make_unique<UnixListener>(io, server, spec);
+        case RemoteSpec::Kind::PassiveTcp:
+            return std::make_unique<TcpListener>(io, server, spec);
         case RemoteSpec::Kind::ActiveUnix:
         case RemoteSpec::Kind::ActiveTcp:
             return std::make_unique<ActiveRemote>(io, server, spec, max_backoff);

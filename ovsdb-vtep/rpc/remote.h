@@ -31,7 +31,7 @@ struct RemoteSpec {
 
 // One listening or connecting remote bound to a server. Stops when destroyed.
 class Remote {
-public:
+  public:
     virtual ~Remote() = default;
     virtual const RemoteSpec& spec() const = 0;
     // "listening on ..." / "connected" / "connecting (backoff 4 s)": for logs and status.
@@ -39,8 +39,8 @@ public:
 };
 
 // Opens the remote (binds listeners at once, so errors are reported at start).
-std::unique_ptr<Remote> open_remote(asio::io_context& io, OvsdbServer& server,
-                                    const RemoteSpec& spec,
-                                    std::chrono::milliseconds max_backoff = std::chrono::seconds(8));
+std::unique_ptr<Remote> open_remote(
+    asio::io_context& io, OvsdbServer& server, const RemoteSpec& spec,
+    std::chrono::milliseconds max_backoff = std::chrono::seconds(8));
 
 }  // namespace vtep::rpc

@@ -15,7 +15,7 @@ namespace asio = boost::asio;
 using ErrorCode = boost::system::error_code;
 
 class Transport {
-public:
+  public:
     using Handler = std::function<void(const ErrorCode&, size_t)>;
     virtual ~Transport() = default;
     virtual void async_read_some(asio::mutable_buffer buffer, Handler handler) = 0;
@@ -29,7 +29,7 @@ public:
 
 // A connected stream socket of any family (AF_UNIX, AF_INET, AF_INET6).
 class SocketTransport : public Transport {
-public:
+  public:
     SocketTransport(asio::generic::stream_protocol::socket socket, std::string name, bool network)
         : socket_(std::move(socket)), name_(std::move(name)), network_(network) {}
     void async_read_some(asio::mutable_buffer buffer, Handler handler) override {
@@ -46,7 +46,7 @@ public:
     const std::string& name() const override { return name_; }
     bool is_network() const override { return network_; }
 
-private:
+  private:
     asio::generic::stream_protocol::socket socket_;
     std::string name_;
     bool network_;
