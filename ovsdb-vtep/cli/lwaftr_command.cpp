@@ -1,6 +1,8 @@
 // 'ovsdb-vtep lwaftr': run, reload and inspect lwAFTR instances and their binding tables.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -15,6 +17,7 @@
 #include "dataplane/lwaftr/binding_table.h"
 #include "dataplane/lwaftr/config.h"
 #include "dataplane/lwaftr/counters.h"
+#include "dataplane/lwaftr/fragment_slow_path.h"
 #include "dataplane/lwaftr/program.h"
 #include "dataplane/lwaftr/snabb_import.h"
 #include "dataplane/lwaftr/table_file.h"
@@ -43,6 +46,10 @@ const char* kUsage =
     "      the subscriber(s) of a B4 address, or the owner of an IPv4 address and port, in\n"
     "      the running table (--pin-dir) or in files\n"
     "  counters (--config CONF [--instance NAME] | --pin-dir DIR) [--json] [--all]\n"
+    "  slow-path (--config CONF [--instance NAME] | --pin-dir DIR)\n"
+    "      forward softwire packets that arrived in IPv6 fragments: the kernel reassembles\n"
+    "      them (the BR addresses must be local addresses of this host) and this runs each\n"
+    "      through the attached program; runs in the foreground until SIGINT or SIGTERM\n"
     "  import-snabb FILE [--table-out TABLE]\n"
     "      print our configuration converted from a Snabb lwAFTR one (snabb-softwire-v3);\n"
     "      with --table-out the softwires go to a binding-table file instead\n"
@@ -330,6 +337,37 @@ int cmd_counters(int argc, char** argv) {
     return 0;
 }
 
+std::atomic<bool> slow_path_stop{false};
+
+void stop_slow_path(int) {
+    slow_path_stop = true;
+}
+
+int cmd_slow_path(int argc, char** argv) {
+    Args args = parse_args(argc, argv, {}, {"--config", "--instance", "--pin-dir"});
+    std::optional<Config> config;
+    if (args.has("--config")) config = config_from(args);
+    FragmentSlowPath slow_path(pin_dir(args, config ? &*config : nullptr));
+    for (const auto& br : slow_path.non_local_br_addresses())
+        std::fprintf(stderr,
+                     "warning: BR address %s is not a local address: the kernel will not "
+                     "reassemble fragments sent to it (ip addr add %s/128 dev lo)\n",
+                     format_ipv6(br).c_str(), format_ipv6(br).c_str());
+    std::signal(SIGINT, stop_slow_path);
+    std::signal(SIGTERM, stop_slow_path);
+    std::fprintf(stderr, "lwAFTR fragment slow path running\n");
+    slow_path.run(slow_path_stop);
+    const auto& s = slow_path.stats();
+    std::fprintf(
+        stderr,
+        "lwAFTR fragment slow path stopped: %llu reassembled packets, %llu sent, %llu "
+        "to the kernel, %llu dropped, %llu not ours\n",
+        static_cast<unsigned long long>(s.received), static_cast<unsigned long long>(s.transmitted),
+        static_cast<unsigned long long>(s.to_kernel), static_cast<unsigned long long>(s.dropped),
+        static_cast<unsigned long long>(s.ignored));
+    return 0;
+}
+
 int cmd_import_snabb(int argc, char** argv) {
     Args args = parse_args(argc, argv, {}, {"--table-out"});
     if (args.positional.size() != 1) throw UsageError("import-snabb takes one FILE");
@@ -374,6 +412,7 @@ int run_lwaftr(int argc, char** argv) {
         if (command == "check") return cmd_check(argc, argv);
         if (command == "lookup") return cmd_lookup(argc, argv);
         if (command == "counters") return cmd_counters(argc, argv);
+        if (command == "slow-path") return cmd_slow_path(argc, argv);
         if (command == "import-snabb") return cmd_import_snabb(argc, argv);
         std::fprintf(stderr, "ovsdb-vtep lwaftr: unknown command '%s'\n%s", command.c_str(),
                      kUsage);
