@@ -2,17 +2,22 @@
 // programs (BPF_PROG_TEST_RUN), set against the 67.2 ns a 10 GbE port has per 64-byte
 // frame (14.88 Mpps) and the 40 ns target. Not a timed test: it prints a table.
 //
-// Method: a repetition of BPF_PROG_TEST_RUN runs on the previous repetition's output, so a
-// path that rewrites the frame (encapsulation, decapsulation, VLAN rewrite) would measure
-// a different path from the second repetition on. Each sample is therefore one run on the
-// original frame (repeat=1); the kernel's per-run time then includes a timer read, which
-// the same method measures on an empty program in the same run and subtracts. Paths whose
-// output equals their input are also measured with a large repeat as a cross-check.
-// The tc replicator is measured doing all the work of every copy except bpf_clone_redirect
-// itself (a replay load publishes copies instead of sending them).
+// Method. The headline figure ("warm ns") is BPF_PROG_TEST_RUN with a large repeat through
+// a harness (bench_harness.bpf.c) that runs the same inline path code on the data plane's
+// own maps but first puts the original frame back, minus the harness's restore step
+// alone: a repetition would otherwise run on the previous repetition's output, and a
+// rewriting path (encapsulation, decapsulation, VLAN rewrite) would measure another path.
+// This is the cost with warm caches, as on a port under load. The "1-run ns" column is
+// one run per sample on the original frame (cold caches after the syscall) minus the same
+// measurement of an empty program. The tc replicator is measured that way only, doing all
+// the work of every copy except bpf_clone_redirect itself (a replay load publishes copies
+// instead of sending them).
 //
 // usage: vtep_bench [--samples N]
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <linux/bpf.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -26,6 +31,7 @@
 #include "dataplane/vtep/vtep_dataplane.h"
 #include "vtep_abi.h"
 #include "vtep_bench_baseline.skel.h"
+#include "vtep_bench_harness.skel.h"
 
 using namespace vtep::dataplane;
 
@@ -33,6 +39,8 @@ namespace {
 
 constexpr double kTenGigNsPer64B = 67.2;  // (64 + 20 bytes of preamble and gap) * 8 / 10 Gb/s
 constexpr double kTargetNs = 40.0;
+constexpr uint32_t kWarmRepeat = 200000;
+constexpr int kWarmRounds = 5;
 
 struct Frame {
     std::vector<uint8_t> bytes;
@@ -154,22 +162,78 @@ double mean_single_run_ns(int prog_fd, const std::vector<uint8_t>& frame, int sa
 struct Row {
     std::string path;
     size_t frame_size;
-    double raw_ns;
-    double net_ns;
-    double repeat_ns;  // < 0 when not measured
+    double single_run_ns;  // one run on the original frame, net of an empty program
+    double warm_ns;        // harness repeat, net of the restore step; < 0: not measured
+    double headline() const { return warm_ns >= 0 ? warm_ns : single_run_ns; }
 };
 
-void print(const std::vector<Row>& rows, double xdp_base, double tc_base) {
-    std::printf("\nbaseline (empty program, one run per sample): XDP %.1f ns, tc %.1f ns\n\n",
-                xdp_base, tc_base);
-    std::printf("%-52s %6s %9s %9s %11s %8s %7s\n", "path", "bytes", "raw ns", "net ns",
-                "repeat ns", "vs 67ns", "<40ns");
+// Kernel map names are cut at 15 characters.
+std::string kernel_map_name(const char* name) {
+    return std::string(name).substr(0, BPF_OBJ_NAME_LEN - 1);
+}
+
+// Loads the harness on the maps of the data plane's programs, so it forwards by the
+// state VtepDataplane wrote.
+vtep_bench_harness* load_harness(const VtepDataplane& dp) {
+    vtep_bench_harness* h = vtep_bench_harness__open();
+    if (!h) throw DataplaneError("opening the benchmark harness failed");
+    h->rodata->replay_mode = 1;
+    std::vector<int> fds;
+    for (VtepProgram p : {VtepProgram::xdp_access, VtepProgram::xdp_uplink}) {
+        bpf_prog_info info{};
+        uint32_t ids[64] = {};
+        info.nr_map_ids = 64;
+        info.map_ids = reinterpret_cast<uint64_t>(ids);
+        uint32_t len = sizeof info;
+        if (bpf_obj_get_info_by_fd(dp.program_fd(p), &info, &len))
+            throw DataplaneError("reading the data plane's program info failed");
+        for (uint32_t i = 0; i < std::min<uint32_t>(info.nr_map_ids, 64); ++i)
+            fds.push_back(bpf_map_get_fd_by_id(ids[i]));
+    }
+    bpf_map* map;
+    bpf_object__for_each_map(map, h->obj) {
+        if (bpf_map__is_internal(map)) continue;
+        for (int fd : fds) {
+            bpf_map_info info{};
+            uint32_t len = sizeof info;
+            if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) continue;
+            if (kernel_map_name(bpf_map__name(map)) == info.name) {
+                if (bpf_map__reuse_fd(map, fd)) throw DataplaneError("reusing a map failed");
+                break;
+            }
+        }
+    }
+    for (int fd : fds)
+        if (fd >= 0) close(fd);
+    if (vtep_bench_harness__load(h)) throw DataplaneError("loading the benchmark harness failed");
+    return h;
+}
+
+// Best of a few large-repeat runs (the machine is shared: the least disturbed run).
+double warm_ns(vtep_bench_harness* h, int prog_fd, const std::vector<uint8_t>& frame) {
+    std::memcpy(h->bss->harness_frame, frame.data(), sizeof h->bss->harness_frame);
+    h->bss->harness_frame_len = uint32_t(frame.size());
+    double best = 1e12;
+    for (int round = 0; round < kWarmRounds; ++round) {
+        h->bss->harness_head_moved = 0;
+        best = std::min(best, double(prog_test_run(prog_fd, frame, kWarmRepeat).duration_ns));
+    }
+    return best;
+}
+
+void print(const std::vector<Row>& rows, double xdp_base, double tc_base, double restore) {
+    std::printf(
+        "\nsubtracted: empty program, one run per sample: XDP %.1f ns, tc %.1f ns; harness "
+        "restore step: %.1f ns\n\n",
+        xdp_base, tc_base, restore);
+    std::printf("%-56s %6s %9s %9s %8s %7s\n", "path", "bytes", "warm ns", "1-run ns", "vs 67ns",
+                "<40ns");
     for (const auto& r : rows) {
-        char repeat[16] = "-";
-        if (r.repeat_ns >= 0) std::snprintf(repeat, sizeof repeat, "%.1f", r.repeat_ns);
-        std::printf("%-52s %6zu %9.1f %9.1f %11s %7.2fx %7s\n", r.path.c_str(), r.frame_size,
-                    r.raw_ns, r.net_ns, repeat, kTenGigNsPer64B / std::max(r.net_ns, 0.1),
-                    r.net_ns < kTargetNs ? "yes" : "no");
+        char warm[16] = "-";
+        if (r.warm_ns >= 0) std::snprintf(warm, sizeof warm, "%.1f", r.warm_ns);
+        std::printf("%-56s %6zu %9s %9.1f %7.2fx %7s\n", r.path.c_str(), r.frame_size, warm,
+                    r.single_run_ns, kTenGigNsPer64B / std::max(r.headline(), 0.1),
+                    r.headline() < kTargetNs ? "yes" : "no");
     }
 }
 
@@ -189,6 +253,7 @@ int main(int argc, char** argv) {
             mean_single_run_ns(bpf_program__fd(baseline->progs.baseline_tc), base64, samples);
 
         std::vector<Row> rows;
+        double restore_ns = 0;
         for (size_t flood : {size_t(2), size_t(16)}) {
             StaticConfig config = bench_config(flood);
             ReplayPorts ports(config);
@@ -198,34 +263,40 @@ int main(int argc, char** argv) {
             int access = dp.program_fd(VtepProgram::xdp_access);
             int uplink = dp.program_fd(VtepProgram::xdp_uplink);
             int replicate = dp.program_fd(VtepProgram::tc_replicate);
+            vtep_bench_harness* harness = load_harness(dp);
+            int harness_access = bpf_program__fd(harness->progs.harness_access);
+            int harness_uplink = bpf_program__fd(harness->progs.harness_uplink);
+            restore_ns = warm_ns(harness, bpf_program__fd(harness->progs.harness_restore_only),
+                                 udp_frame("02:00:00:00:0a:02", "02:00:00:00:0a:01", 100, 64));
             auto xdp_row = [&](const std::string& path, int fd, const char* port,
-                               const std::vector<uint8_t>& frame, bool idempotent) {
-                *regs.ingress_ifindex = ports.ifindex(port);
-                double raw = mean_single_run_ns(fd, frame, samples);
-                double repeat =
-                    idempotent ? double(prog_test_run(fd, frame, 100000).duration_ns) : -1.0;
-                rows.push_back({path, frame.size(), raw, raw - xdp_base, repeat});
+                               const std::vector<uint8_t>& frame) {
+                uint32_t ifindex = ports.ifindex(port);
+                *regs.ingress_ifindex = ifindex;
+                harness->bss->replay_ingress_ifindex = ifindex;
+                double single = mean_single_run_ns(fd, frame, samples) - xdp_base;
+                int harness_fd = fd == access ? harness_access : harness_uplink;
+                double warm = warm_ns(harness, harness_fd, frame) - restore_ns;
+                rows.push_back({path, frame.size(), single, warm});
             };
             if (flood == 2) {
                 for (size_t size : {size_t(64), size_t(512)}) {
                     xdp_row("access -> local, VLAN 100 -> 200 (XDP)", access, "p1",
-                            udp_frame("02:00:00:00:0a:02", "02:00:00:00:0a:01", 100, size), false);
+                            udp_frame("02:00:00:00:0a:02", "02:00:00:00:0a:01", 100, size));
                     xdp_row("access -> remote VTEP, VXLAN encap (XDP)", access, "p1",
-                            udp_frame("02:00:00:00:0b:01", "02:00:00:00:0a:01", 100, size), false);
+                            udp_frame("02:00:00:00:0b:01", "02:00:00:00:0a:01", 100, size));
                     xdp_row("uplink -> local, VXLAN decap + tag (XDP)", uplink, "uplink",
                             vxlan_frame(
                                 udp_frame("02:00:00:00:0a:02", "02:00:00:00:0b:01", 0, size - 50),
-                                5000),
-                            false);
+                                5000));
                 }
                 xdp_row("access, BUM handed to the replicator (XDP)", access, "p1",
-                        udp_frame("ff:ff:ff:ff:ff:ff", "02:00:00:00:0a:01", 100, 64), true);
+                        udp_frame("ff:ff:ff:ff:ff:ff", "02:00:00:00:0a:01", 100, 64));
                 xdp_row("access, no binding: drop (XDP)", access, "p1",
-                        udp_frame("02:00:00:00:0a:02", "02:00:00:00:0a:01", 999, 64), true);
+                        udp_frame("02:00:00:00:0a:02", "02:00:00:00:0a:01", 999, 64));
                 xdp_row("access, hairpin: drop (XDP)", access, "p1",
-                        udp_frame("02:00:00:00:0a:01", "02:00:00:00:0a:09", 100, 64), true);
+                        udp_frame("02:00:00:00:0a:01", "02:00:00:00:0a:09", 100, 64));
                 xdp_row("uplink, not ours: pass (XDP)", uplink, "uplink",
-                        udp_frame("02:00:00:00:ff:01", "02:00:00:00:ff:fe", 0, 64), true);
+                        udp_frame("02:00:00:00:ff:01", "02:00:00:00:ff:fe", 0, 64));
             }
             // The replicator: all copies of a broadcast, minus the clones themselves.
             *regs.ingress_ifindex = ports.ifindex("p1");
@@ -234,17 +305,18 @@ int main(int argc, char** argv) {
             double raw = mean_single_run_ns(replicate, bum, samples);
             rows.push_back({"access BUM -> 2 local + " + std::to_string(flood) +
                                 " remote copies (tc, w/o clone)",
-                            bum.size(), raw, raw - tc_base, -1});
+                            bum.size(), raw - tc_base, -1});
             *regs.ingress_ifindex = ports.ifindex("uplink");
             auto from_tunnel =
                 vxlan_frame(udp_frame("ff:ff:ff:ff:ff:ff", "02:00:00:00:0b:01", 0, 64), 5000);
             raw = mean_single_run_ns(replicate, from_tunnel, samples);
             if (flood == 2)
                 rows.push_back({"uplink BUM -> decap + 3 local copies (tc, w/o clone)",
-                                from_tunnel.size(), raw, raw - tc_base, -1});
+                                from_tunnel.size(), raw - tc_base, -1});
             *regs.copy_index = 0;
+            vtep_bench_harness__destroy(harness);
         }
-        print(rows, xdp_base, tc_base);
+        print(rows, xdp_base, tc_base, restore_ns);
         vtep_bench_baseline__destroy(baseline);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "vtep_bench: %s\n", e.what());
