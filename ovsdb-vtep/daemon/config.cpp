@@ -64,19 +64,35 @@ void apply_config_text(Config& config, const std::string& text, const std::strin
                     config.max_backlog_bytes = lv.get<size_t>();
                 else if (lk == "inactivity_probe_ms")
                     config.inactivity_probe = std::chrono::milliseconds(lv.get<int64_t>());
+                else if (lk == "max_backoff_ms")
+                    config.max_backoff = std::chrono::milliseconds(lv.get<int64_t>());
                 else
-                    fail(lk, "unknown limit (expected max_message_bytes, max_backlog_bytes or "
-                             "inactivity_probe_ms)");
+                    fail(lk,
+                         "unknown limit (expected max_message_bytes, max_backlog_bytes, "
+                         "inactivity_probe_ms or max_backoff_ms)");
             }
         } else if (key == "tls") {
             if (!value.is_object()) fail(key, "expected an object");
             for (const auto& [tk, tv] : value.items()) {
-                if (!tv.is_string()) fail(tk, "expected a file name");
-                if (tk == "private_key") config.private_key = tv;
-                else if (tk == "certificate") config.certificate = tv;
-                else if (tk == "ca_cert") config.ca_cert = tv;
-                else if (tk == "bootstrap_ca_cert") config.bootstrap_ca_cert = tv;
-                else fail(tk, "unknown TLS setting");
+                if (!tv.is_string()) fail(tk, "expected a string");
+                if (tk == "private_key")
+                    config.private_key = tv;
+                else if (tk == "certificate")
+                    config.certificate = tv;
+                else if (tk == "ca_cert")
+                    config.ca_cert = tv;
+                else if (tk == "bootstrap_ca_cert")
+                    config.bootstrap_ca_cert = tv;
+                else if (tk == "peer_ca_cert")
+                    config.peer_ca_cert = tv;
+                else if (tk == "protocols")
+                    config.ssl_protocols = tv;
+                else if (tk == "ciphers")
+                    config.ssl_ciphers = tv;
+                else
+                    fail(tk,
+                         "unknown TLS setting (expected private_key, certificate, ca_cert, "
+                         "bootstrap_ca_cert, peer_ca_cert, protocols or ciphers)");
             }
         } else {
             fail(key, "unknown setting");
@@ -92,30 +108,33 @@ Config default_config() {
 
 Config parse_command_line(int argc, char** argv) {
     po::options_description options("Options (ovsdb-server compatible where they overlap)");
-    options.add_options()
-        ("help,h", "print this help and exit")
-        ("version,V", "print the version and exit")
-        ("config", po::value<std::string>(), "JSON configuration file (see conf/ovsdb-vtepd.json)")
-        ("remote", po::value<std::vector<std::string>>()->composing(),
-         "punix:PATH, ptcp:PORT[:IP], unix:PATH or tcp:IP:PORT (repeatable)")
-        ("pidfile", po::value<std::string>()->implicit_value("/run/ovsdb-vtep/ovsdb-vtepd.pid"),
-         "write the process id to FILE")
-        ("log-file", po::value<std::string>()->implicit_value("/var/log/ovsdb-vtep/ovsdb-vtepd.log"),
-         "log to FILE instead of stderr")
-        ("detach", "run in the background")
-        ("no-chdir", "accepted for compatibility")
-        ("monitor", "accepted for compatibility")
-        ("unixctl", po::value<std::string>(), "accepted for compatibility")
-        ("private-key", po::value<std::string>(), "TLS private key file")
-        ("certificate", po::value<std::string>(), "TLS certificate file")
-        ("ca-cert", po::value<std::string>(), "TLS CA certificate file")
-        ("bootstrap-ca-cert", po::value<std::string>(), "CA certificate file to bootstrap")
-        ("no-dataplane", "serve the database only (no BPF dataplane)")
-        ("max-backlog", po::value<size_t>(), "disconnect clients with more unsent bytes")
-        ("max-message-size", po::value<size_t>(), "largest accepted request in bytes")
-        ("inactivity-probe", po::value<long>(), "milliseconds of silence before probing (0: off)")
-        ("verbose,v", po::value<std::vector<std::string>>()->implicit_value({}, "")->composing(),
-         "accepted for compatibility");
+    options.add_options()("help,h", "print this help and exit")("version,V",
+                                                                "print the version and exit")(
+        "config", po::value<std::string>(), "JSON configuration file (see conf/ovsdb-vtepd.json)")(
+        "remote", po::value<std::vector<std::string>>()->composing(),
+        "punix:PATH, ptcp:PORT[:IP], pssl:PORT[:IP], unix:PATH, tcp:IP:PORT, ssl:IP:PORT or "
+        "db:DB,TABLE,COLUMN (repeatable)")(
+        "pidfile", po::value<std::string>()->implicit_value("/run/ovsdb-vtep/ovsdb-vtepd.pid"),
+        "write the process id to FILE")(
+        "log-file", po::value<std::string>()->implicit_value("/var/log/ovsdb-vtep/ovsdb-vtepd.log"),
+        "log to FILE instead of stderr")("detach", "run in the background")(
+        "no-chdir", "accepted for compatibility")("monitor", "accepted for compatibility")(
+        "unixctl", po::value<std::string>(), "accepted for compatibility")(
+        "private-key", po::value<std::string>(), "TLS private key file")(
+        "certificate", po::value<std::string>(), "TLS certificate file")(
+        "ca-cert", po::value<std::string>(), "TLS CA certificate file")(
+        "bootstrap-ca-cert", po::value<std::string>(),
+        "CA certificate file, fetched from the first controller if missing")(
+        "peer-ca-cert", po::value<std::string>(), "CA certificate to send to peers")(
+        "ssl-protocols", po::value<std::string>(), "TLSv1.2,TLSv1.3 (the default) or one")(
+        "ssl-ciphers", po::value<std::string>(), "OpenSSL cipher list for TLS 1.2")(
+        "max-backoff", po::value<long>(), "longest wait in ms between reconnection attempts")(
+        "no-dataplane", "serve the database only (no BPF dataplane)")(
+        "max-backlog", po::value<size_t>(), "disconnect clients with more unsent bytes")(
+        "max-message-size", po::value<size_t>(), "largest accepted request in bytes")(
+        "inactivity-probe", po::value<long>(), "milliseconds of silence before probing (0: off)")(
+        "verbose,v", po::value<std::vector<std::string>>()->implicit_value({}, "")->composing(),
+        "accepted for compatibility");
     po::options_description hidden;
     hidden.add_options()("database", po::value<std::vector<std::string>>(), "database file");
     po::positional_options_description positional;
@@ -124,7 +143,8 @@ Config parse_command_line(int argc, char** argv) {
     all.add(options).add(hidden);
     po::variables_map vm;
     try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(),
+                  vm);
         po::notify(vm);
     } catch (const po::error& e) {
         throw ConfigError(std::string(e.what()) + " (try --help)");
@@ -166,8 +186,14 @@ Config parse_command_line(int argc, char** argv) {
     if (vm.count("ca-cert")) config.ca_cert = vm["ca-cert"].as<std::string>();
     if (vm.count("bootstrap-ca-cert"))
         config.bootstrap_ca_cert = vm["bootstrap-ca-cert"].as<std::string>();
+    if (vm.count("peer-ca-cert")) config.peer_ca_cert = vm["peer-ca-cert"].as<std::string>();
+    if (vm.count("ssl-protocols")) config.ssl_protocols = vm["ssl-protocols"].as<std::string>();
+    if (vm.count("ssl-ciphers")) config.ssl_ciphers = vm["ssl-ciphers"].as<std::string>();
+    if (vm.count("max-backoff"))
+        config.max_backoff = std::chrono::milliseconds(vm["max-backoff"].as<long>());
     if (vm.count("max-backlog")) config.max_backlog_bytes = vm["max-backlog"].as<size_t>();
-    if (vm.count("max-message-size")) config.max_message_bytes = vm["max-message-size"].as<size_t>();
+    if (vm.count("max-message-size"))
+        config.max_message_bytes = vm["max-message-size"].as<size_t>();
     if (vm.count("inactivity-probe"))
         config.inactivity_probe = std::chrono::milliseconds(vm["inactivity-probe"].as<long>());
     return config;

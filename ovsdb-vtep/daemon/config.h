@@ -13,11 +13,16 @@ namespace vtep::daemon {
 struct Config {
     std::vector<std::string> databases;  // database files
     std::vector<std::string> remotes;
-    std::string pidfile;                 // empty: none
-    std::string log_file;                // empty: stderr
+    std::string pidfile;   // empty: none
+    std::string log_file;  // empty: stderr
     bool detach = false;
     bool dataplane = false;
-    std::string private_key, certificate, ca_cert, bootstrap_ca_cert;
+    // TLS files (see rpc/tls_context.h). bootstrap_ca_cert names the CA file to fetch
+    // from the first controller when it does not exist yet (ovsdb-server's option).
+    std::string private_key, certificate, ca_cert, bootstrap_ca_cert, peer_ca_cert;
+    std::string ssl_protocols = "TLSv1.2,TLSv1.3";
+    std::string ssl_ciphers = "HIGH:!aNULL:!MD5";
+    std::chrono::milliseconds max_backoff{8000};  // active remotes' reconnection backoff cap
     size_t max_message_bytes = 64ull << 20;
     size_t max_backlog_bytes = 256ull << 20;
     std::chrono::milliseconds inactivity_probe{5000};

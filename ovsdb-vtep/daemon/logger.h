@@ -10,14 +10,14 @@ namespace vtep::daemon {
 enum class Level { Info, Warn, Error };
 
 class Logger {
-public:
+  public:
     static Logger& instance();
     // Logs to 'path' (appending); empty means stderr. Throws on failure to open.
     void open(const std::string& path);
     void reopen();
     void log(Level level, const char* module, const std::string& message);
 
-private:
+  private:
     std::string path_;
     FILE* out_ = stderr;
     unsigned long seq_ = 0;

@@ -20,7 +20,8 @@
 #include "ovsdb/builtin_schemas.h"
 #include "ovsdb/storage.h"
 #include "rpc/ovsdb_server.h"
-#include "rpc/remote.h"
+#include "rpc/remote_manager.h"
+#include "rpc/tls_context.h"
 
 namespace {
 
@@ -47,7 +48,7 @@ void notify_systemd(const char* state) {
 }
 
 class Pidfile {
-public:
+  public:
     explicit Pidfile(std::string path) : path_(std::move(path)) {
         if (path_.empty()) return;
         make_parent_dir(path_);
@@ -59,7 +60,7 @@ public:
         if (!path_.empty()) ::unlink(path_.c_str());
     }
 
-private:
+  private:
     std::string path_;
 };
 
@@ -90,11 +91,12 @@ int run(const daemon::Config& config, int ready_fd) {
     options.max_backlog_bytes = config.max_backlog_bytes;
     options.inactivity_probe = config.inactivity_probe;
     rpc::OvsdbServer server(io, options);
-    server.set_log([](const std::string& m) { log_info("jsonrpc", m); });
+    server.set_log([](const std::string& m) { log_info("remote", m); });
 
     auto vtep_schema =
         ovsdb::DatabaseSchema::from_json(nlohmann::json::parse(ovsdb::kVtepSchemaJson));
-    if (!vtep_schema) throw std::runtime_error("built-in schema: " + vtep_schema.error().to_string());
+    if (!vtep_schema)
+        throw std::runtime_error("built-in schema: " + vtep_schema.error().to_string());
     if (config.databases.empty()) throw std::runtime_error("no database file to serve");
     for (const std::string& path : config.databases) {
         if (!fs::exists(path)) {
@@ -107,22 +109,29 @@ int run(const daemon::Config& config, int ready_fd) {
         server.add_database(std::move(storage));
     }
 
-    std::vector<std::unique_ptr<rpc::Remote>> remotes;
+    std::unique_ptr<rpc::TlsContextSource> tls;
+    if (!config.private_key.empty() || !config.certificate.empty() || !config.ca_cert.empty() ||
+        !config.bootstrap_ca_cert.empty()) {
+        rpc::TlsSettings settings;
+        settings.private_key = config.private_key;
+        settings.certificate = config.certificate;
+        settings.ca_cert =
+            config.bootstrap_ca_cert.empty() ? config.ca_cert : config.bootstrap_ca_cert;
+        settings.bootstrap_ca_cert = !config.bootstrap_ca_cert.empty();
+        settings.peer_ca_cert = config.peer_ca_cert;
+        settings.protocols = config.ssl_protocols;
+        settings.ciphers = config.ssl_ciphers;
+        if (auto ok = rpc::check_tls_protocols(settings.protocols); !ok)
+            throw std::runtime_error(ok.error().details);
+        tls = std::make_unique<rpc::TlsContextSource>(
+            settings, [](const std::string& m) { log_warn("tls", m); });
+    }
+    rpc::RemoteOptions remote_options;
+    remote_options.max_backoff = config.max_backoff;
+    rpc::RemoteManager remotes(io, server, tls.get(), remote_options);
     for (const std::string& text : config.remotes) {
-        if (text.rfind("db:", 0) == 0) {
-            log_warn("remote", text + ": remotes configured from the database are not supported "
-                                      "by this build yet; ignoring");
-            continue;
-        }
-        auto spec = rpc::RemoteSpec::parse(text);
-        if (!spec) throw std::runtime_error(spec.error().details);
-        if (spec->kind == rpc::RemoteSpec::Kind::PassiveUnix) make_parent_dir(spec->path);
-        try {
-            remotes.push_back(rpc::open_remote(io, server, *spec));
-        } catch (const boost::system::system_error& e) {
-            throw std::runtime_error(text + ": " + e.code().message());
-        }
-        log_info("remote", remotes.back()->status());
+        if (text.rfind("punix:", 0) == 0) make_parent_dir(text.substr(6));
+        if (auto ok = remotes.add(text); !ok) throw std::runtime_error(ok.error().details);
     }
     Pidfile pidfile(config.pidfile);
 

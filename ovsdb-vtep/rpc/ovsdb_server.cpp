@@ -1,5 +1,7 @@
 #include "rpc/ovsdb_server.h"
 
+#include <set>
+
 #include "ovsdb/builtin_schemas.h"
 #include "ovsdb/json_text.h"
 #include "rpc/local_channel.h"
@@ -13,10 +15,12 @@ using ovsdb::syntax_error;
 using ovsdb::UpdateVersion;
 
 struct OvsdbServer::Session {
+    SessionId id = 0;
     std::shared_ptr<MessageChannel> rpc;
     std::list<ClientMonitor> monitors;
     std::list<Trigger> triggers;
     std::vector<std::string> locks;  // locks this session holds or waits for
+    std::set<std::string> stealing;  // those of 'locks' it asked for with "steal"
     bool db_change_aware = false;
     bool closing = false;
 
@@ -128,10 +132,11 @@ void OvsdbServer::update_server_database() {
     if (record) (void)committed(server, *record, false);
 }
 
-void OvsdbServer::accept(std::unique_ptr<Transport> transport,
-                         std::function<void(const std::string&)> on_close) {
-    accept(std::make_shared<JsonRpcSession>(io_, std::move(transport), session_options_),
-           std::move(on_close));
+OvsdbServer::SessionId OvsdbServer::accept(std::unique_ptr<Transport> transport,
+                                           CloseHandler on_close, const SessionOptions* options) {
+    return accept(std::make_shared<JsonRpcSession>(io_, std::move(transport),
+                                                   options ? *options : session_options_),
+                  std::move(on_close));
 }
 
 std::shared_ptr<MessageChannel> OvsdbServer::connect_local(const std::string& client_name) {
@@ -141,9 +146,10 @@ std::shared_ptr<MessageChannel> OvsdbServer::connect_local(const std::string& cl
     return client_end;
 }
 
-void OvsdbServer::accept(std::shared_ptr<MessageChannel> channel,
-                         std::function<void(const std::string&)> on_close) {
+OvsdbServer::SessionId OvsdbServer::accept(std::shared_ptr<MessageChannel> channel,
+                                           CloseHandler on_close) {
     auto session = std::make_unique<Session>();
+    session->id = next_session_id_++;
     session->rpc = std::move(channel);
     Session* s = session.get();
     sessions_.push_back(std::move(session));
@@ -153,6 +159,28 @@ void OvsdbServer::accept(std::shared_ptr<MessageChannel> channel,
                       close_session(s);
                       if (on_close) on_close(reason);
                   });
+    return s->id;
+}
+
+void OvsdbServer::disconnect(SessionId id, const std::string& reason) {
+    for (auto& s : sessions_)
+        if (s->id == id && !s->closing) s->rpc->close(reason);
+}
+
+OvsdbServer::SessionLocks OvsdbServer::session_locks(SessionId id) const {
+    SessionLocks result;
+    for (const auto& s : sessions_) {
+        if (s->id != id || s->closing) continue;
+        for (const std::string& name : s->locks) {
+            if (locks_.owns(name, s.get()))
+                result.held.push_back(name);
+            else if (s->stealing.count(name))
+                result.lost.push_back(name);
+            else
+                result.waiting.push_back(name);
+        }
+    }
+    return result;
 }
 
 void OvsdbServer::close_session(Session* s) {
@@ -161,6 +189,7 @@ void OvsdbServer::close_session(Session* s) {
         if (Session* next = locks_.release(name, s)) next->notify("locked", Json::array({name}));
     }
     s->locks.clear();
+    s->stealing.clear();
     s->monitors.clear();
     s->triggers.clear();
     // Destroy later: we may be inside this session's own callback.
@@ -293,6 +322,7 @@ Status OvsdbServer::committed(DbEntry& entry, const CommitRecord& record, bool d
     asio::post(io_, [this, name] { retry_triggers(name, false); });
     schedule_flush();
     if (entry.storage) poll_compaction(*entry.storage);
+    for (auto& listener : commit_listeners_) listener(name);
     return status;
 }
 
@@ -531,6 +561,7 @@ Json OvsdbServer::handle_lock(Session& s, const std::string& method, const Json&
                 id, syntax_error(&params, "", "unlock: \"unlock\" without \"lock\" or \"steal\""));
         if (Session* next = locks_.release(name, &s)) next->notify("locked", Json::array({name}));
         s.locks.erase(std::remove(s.locks.begin(), s.locks.end(), name), s.locks.end());
+        s.stealing.erase(name);
         return reply(id, Json::object());
     }
     if (waiting)
@@ -538,6 +569,7 @@ Json OvsdbServer::handle_lock(Session& s, const std::string& method, const Json&
             id, syntax_error(&params, "", "must issue \"unlock\" before new \"" + method + "\""));
     Session* victim = locks_.acquire(name, &s, method == "steal");
     s.locks.push_back(name);
+    if (method == "steal") s.stealing.insert(name);
     if (victim) victim->notify("stolen", Json::array({name}));
     return reply(id, Json{{"locked", locks_.owns(name, &s)}});
 }

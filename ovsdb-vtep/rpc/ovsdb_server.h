@@ -34,13 +34,16 @@ class OvsdbServer {
     void add_memory_database(std::unique_ptr<Database> db);
     Database* find_database(const std::string& name);
 
+    using SessionId = uint64_t;
+    using CloseHandler = std::function<void(const std::string&)>;
+
     // Takes a connected stream; the session lives until either side closes it.
-    // 'on_close' (optional) learns why the session ended.
-    void accept(std::unique_ptr<Transport> transport,
-                std::function<void(const std::string&)> on_close = nullptr);
+    // 'on_close' (optional) learns why the session ended. 'options' overrides the
+    // server's session options for this connection (a Manager row's inactivity_probe).
+    SessionId accept(std::unique_ptr<Transport> transport, CloseHandler on_close = nullptr,
+                     const SessionOptions* options = nullptr);
     // Serves a client over any channel (a stream session or one end of a local pair).
-    void accept(std::shared_ptr<MessageChannel> channel,
-                std::function<void(const std::string&)> on_close = nullptr);
+    SessionId accept(std::shared_ptr<MessageChannel> channel, CloseHandler on_close = nullptr);
     // An in-process client (the VTEP agent): returns the client's end of a LocalChannel
     // pair whose other end this server serves like any connection, without JSON text.
     std::shared_ptr<MessageChannel> connect_local(const std::string& client_name);
@@ -48,6 +51,22 @@ class OvsdbServer {
     // Local transactions (the VTEP agent, tests): as a client's "transact" would commit,
     // notifying monitors. Returns the result array (wait operations are not supported).
     Json transact(const Json& params);
+
+    // The locks a session holds, waits for, and has lost to a "steal" (for Manager status).
+    struct SessionLocks {
+        std::vector<std::string> held, waiting, lost;
+    };
+    SessionLocks session_locks(SessionId id) const;
+    // Closes a session (its remote was removed or reconfigured).
+    void disconnect(SessionId id, const std::string& reason);
+
+    // Called after every commit to 'db' (the Manager table drives remotes through this).
+    void add_commit_listener(std::function<void(const std::string& db)> listener) {
+        commit_listeners_.push_back(std::move(listener));
+    }
+    void log(const std::string& message) const {
+        if (log_) log_(message);
+    }
 
     size_t session_count() const { return sessions_.size(); }
     const SessionOptions& session_options() const { return session_options_; }
@@ -119,6 +138,8 @@ class OvsdbServer {
     bool compaction_timer_armed_ = false;
     ovsdb::Uuid server_id_;
     std::function<void(const std::string&)> log_;
+    std::vector<std::function<void(const std::string&)>> commit_listeners_;
+    SessionId next_session_id_ = 1;
 };
 
 }  // namespace vtep::rpc
