@@ -25,7 +25,7 @@ static __always_inline int bridge_to_local(struct xdp_md* ctx, const struct acce
     if (egress == ingress && egress_vlan == l2->vlan) return xdp_drop(VTEP_CTR_DROP_HAIRPIN);
     __u32 stats_index = dst->stats_index;
     if (xdp_set_vlan(ctx, l2, egress_vlan)) return xdp_drop(VTEP_CTR_DROP_ADJUST_FAILED);
-    count_to_local(stats_index, bpf_xdp_get_buff_len(ctx));
+    count_to_local(stats_index, xdp_frame_len(ctx));
     return xdp_send_to_port(egress);
 }
 
@@ -46,7 +46,7 @@ static __always_inline int encap_to_remote(struct xdp_md* ctx, const struct acce
     if (!cfg || !cfg->source_ip) return xdp_drop(VTEP_CTR_DROP_NO_CONFIG);
     void* data = (void*)(long)ctx->data;
     void* data_end = (void*)(long)ctx->data_end;
-    __u32 inner_len = bpf_xdp_get_buff_len(ctx) - (l2->tagged ? sizeof(struct vlan_hdr) : 0);
+    __u32 inner_len = xdp_frame_len(ctx) - (l2->tagged ? sizeof(struct vlan_hdr) : 0);
     if (exceeds_underlay_mtu(inner_len, cfg->uplink_mtu))
         return xdp_drop(VTEP_CTR_DROP_MTU_EXCEEDED);
     __u32 hash = flow_hash_xdp(data, data_end, l2->l3_offset, l2->l3_proto);
@@ -86,7 +86,7 @@ static __always_inline int vtep_access(struct xdp_md* ctx) {
     if (!binding) return xdp_drop(VTEP_CTR_DROP_NO_BINDING);
     __u32 vni = binding->vni;
     __u32 ingress_stats = binding->stats_index;
-    count_from_local(ingress_stats, bpf_xdp_get_buff_len(ctx));
+    count_from_local(ingress_stats, xdp_frame_len(ctx));
 
     struct ethhdr* eth = data;
     if ((void*)(eth + 1) > data_end) return xdp_drop(VTEP_CTR_DROP_MALFORMED);

@@ -11,6 +11,22 @@
 /* last_seen_ns is refreshed at most this often, to keep the hot path free of writes. */
 #define VTEP_LAST_SEEN_GRANULARITY_NS 1000000000ull
 
+/* The coarse clock moves once per tick, as jiffies do; bpf_jiffies64 is inlined by the
+ * verifier (a memory load) while bpf_ktime_get_coarse_ns is a helper call. The clock is
+ * read once per tick and reused within it. Racing CPUs may store a pair from different
+ * ticks: the stamp is then one tick old, which aging at second granularity ignores. */
+__u64 coarse_clock_jiffies = 0;
+__u64 coarse_clock_ns = 0;
+
+static __always_inline __u64 coarse_now_ns(void) {
+    __u64 jiffies = bpf_jiffies64();
+    if (jiffies == coarse_clock_jiffies) return coarse_clock_ns;
+    __u64 now = bpf_ktime_get_coarse_ns();
+    coarse_clock_ns = now;
+    coarse_clock_jiffies = jiffies;
+    return now;
+}
+
 static __always_inline void report_learn_event(struct vtep_learn_event* event) {
     if (bpf_ringbuf_output(&vtep_learn_events, event, sizeof(*event), 0))
         count(VTEP_CTR_LEARN_EVENTS_LOST);
@@ -25,7 +41,7 @@ static __always_inline void learn_source_mac(__u32 vni, const __u8* mac, __u32 i
     struct vtep_mac_key key = {.vni = vni};
     __builtin_memcpy(key.mac, mac, ETH_ALEN);
     /* The coarse clock costs a fraction of bpf_ktime_get_ns and is plenty for aging. */
-    __u64 now = bpf_ktime_get_coarse_ns();
+    __u64 now = coarse_now_ns();
     struct vtep_local_mac* known = bpf_map_lookup_elem(&vtep_local_macs, &key);
     if (known && known->ifindex == ifindex && known->vlan == vlan) {
         if (now - known->last_seen_ns > VTEP_LAST_SEEN_GRANULARITY_NS) known->last_seen_ns = now;

@@ -87,7 +87,7 @@ static __always_inline int decap_to_local(struct xdp_md* ctx, const struct vxlan
         eth->h_proto = bpf_htons(ETH_P_8021Q_TPID);
         tag->tci = bpf_htons(egress_vlan); /* the inner ethertype is already behind it */
     }
-    count_to_local(stats_index, bpf_xdp_get_buff_len(ctx));
+    count_to_local(stats_index, xdp_frame_len(ctx));
     return xdp_send_to_port(egress);
 }
 
@@ -95,7 +95,7 @@ static __always_inline int vtep_uplink(struct xdp_md* ctx) {
     void* data = (void*)(long)ctx->data;
     void* data_end = (void*)(long)ctx->data_end;
     struct vxlan_frame vx;
-    switch (parse_vxlan(data, data_end, bpf_xdp_get_buff_len(ctx), &vx)) {
+    switch (parse_vxlan(data, data_end, xdp_frame_len(ctx), &vx)) {
         case VXLAN_OURS:
             break;
         case VXLAN_FRAGMENT:

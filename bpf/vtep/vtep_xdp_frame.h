@@ -7,6 +7,18 @@
 #include "vtep_maps.h"
 #include "vtep_replay.h"
 
+/* The frame's length. The programs are loaded without BPF_F_XDP_HAS_FRAGS, so the kernel
+ * only runs them on linear frames: the length is the span of the data, no helper call. */
+static __always_inline __u32 xdp_frame_len(const struct xdp_md* ctx) {
+    void* data = (void*)(long)ctx->data;
+    void* data_end = (void*)(long)ctx->data_end;
+    __u32 len = data_end - data;
+    /* Keeps the compiler from folding other terms into the pointer difference, which
+     * the verifier only accepts as end minus start. */
+    asm volatile("" : "+r"(len));
+    return len;
+}
+
 struct access_l2 {
     __u16 vlan;    /* VTEP_VLAN_UNTAGGED when untagged or priority-tagged */
     __u16 tagged;  /* one 802.1Q tag present */
