@@ -14,6 +14,8 @@
  *   - PSID_MAP  key (IPv4, psid 0):  the port-set geometry (psid_len, psid_offset) of an
  *               IPv4 address, so the PSID of a packet can be computed from its port;
  *   - SOFTWIRE  key (IPv4, PSID):    the bound B4 IPv6 address and the BR address index.
+ * When all addresses share one geometry the header says so, and the program probes the
+ * softwire region first (one miss per packet instead of two).
  * All multi-byte fields are host order except addresses, which stay in network order. */
 #ifndef LWAFTR_ABI_H
 #define LWAFTR_ABI_H
@@ -21,7 +23,7 @@
 #include <linux/types.h>
 
 #define LWAFTR_CONFIG_MAGIC 0x6c774346u /* "lwCF" */
-#define LWAFTR_TABLE_MAGIC 0x6c775442u  /* "lwTB" */
+#define LWAFTR_TABLE_MAGIC 0x6c775432u  /* "lwT2" */
 
 #define LWAFTR_MAX_BR_ADDRESSES 16
 /* Upper bound of the probe loop in the XDP program; the loader grows the table until the
@@ -55,14 +57,18 @@ struct lwaftr_slot {
  * stay in cache: a lookup then costs one miss, in the softwire region), then the
  * softwires. Slot index = region base + home + probe. */
 struct lwaftr_table_header {
-    __u32 magic;          /* LWAFTR_TABLE_MAGIC */
-    __u32 capacity;       /* home slots of the softwire region */
-    __u16 max_probe;      /* longest probe in the softwire region, <= LWAFTR_MAX_PROBE */
-    __u16 psid_max_probe; /* longest probe in the PSID-map region */
-    __u32 softwires;      /* SOFTWIRE entries */
-    __u32 psid_capacity;  /* home slots of the PSID-map region, which starts at slot 1 */
-    __u32 softwire_base;  /* first slot of the softwire region */
+    __u32 magic;              /* LWAFTR_TABLE_MAGIC */
+    __u32 capacity;           /* home slots of the softwire region */
+    __u8 max_probe;           /* longest probe in the softwire region, <= LWAFTR_MAX_PROBE */
+    __u8 psid_max_probe;      /* longest probe in the PSID-map region */
+    __u8 uniform_psid_len;    /* the geometry every shared address has, unless */
+    __u8 uniform_psid_offset; /* ... this is LWAFTR_GEOMETRY_VARIES */
+    __u32 softwires;          /* SOFTWIRE entries */
+    __u32 psid_capacity;      /* home slots of the PSID-map region, which starts at slot 1 */
+    __u32 softwire_base;      /* first slot of the softwire region */
 };
+
+#define LWAFTR_GEOMETRY_VARIES 0xff
 
 #ifdef __cplusplus
 #define LWAFTR_STATIC_ASSERT static_assert

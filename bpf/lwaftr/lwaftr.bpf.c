@@ -106,9 +106,16 @@ static __always_inline int from_internet(struct xdp_md* ctx, struct lwaftr_confi
     void* data_end = (void*)(long)ctx->data_end;
     struct iphdr* ip = data + frame->l2_len;
     if ((void*)(ip + 1) > data_end) return pass(LWAFTR_C_PASS_NOT_OURS, 0);
-    void* table = current_table();
-    if (!table) return pass(LWAFTR_C_PASS_NO_CONFIG, 0);
-    struct lwaftr_port_set* set = table_port_set(table, ip->daddr);
+    struct table_ref table;
+    if (current_table(&table)) return pass(LWAFTR_C_PASS_NO_CONFIG, 0);
+    __u16 port = 0;
+    int icmp_kind;
+    struct lwaftr_slot* softwire = NULL;
+    struct lwaftr_port_set uniform;
+    if (!table_uniform_port_set(&table, &uniform) && ip->ihl >= 5 && !is_fragment(ip) &&
+        subscriber_port(ip, data_end, 1, &port, &icmp_kind) == PORT_FOUND)
+        softwire = table_softwire(&table, ip->daddr, &uniform, port);
+    struct lwaftr_port_set* set = softwire ? &uniform : table_port_set(&table, ip->daddr);
     if (!set) return pass(LWAFTR_C_PASS_NOT_OURS, 0);
 
     __u64 bytes = data_end - (void*)ip;
@@ -116,15 +123,13 @@ static __always_inline int from_internet(struct xdp_md* ctx, struct lwaftr_confi
     if (!valid_ipv4(ip, data_end, 0xffff)) return drop(LWAFTR_C_DROP_MALFORMED, bytes);
     if (is_fragment(ip)) return pass(LWAFTR_C_PASS_FRAGMENT, bytes);
 
-    __u16 port = 0;
-    int icmp_kind;
     int found = subscriber_port(ip, data_end, 1, &port, &icmp_kind);
     if (found == PORT_MALFORMED) return drop(LWAFTR_C_DROP_MALFORMED, bytes);
     if (icmp_kind != ICMP_KIND_NONE && !(cfg->flags & LWAFTR_F_ALLOW_INCOMING_ICMPV4))
         return drop(LWAFTR_C_DROP_ICMPV4_POLICY, bytes);
     if (found == PORT_NONE && set->psid_len) return drop(LWAFTR_C_DROP_NO_PORT, bytes);
 
-    struct lwaftr_slot* softwire = table_softwire(table, ip->daddr, set, port);
+    if (!softwire) softwire = table_softwire(&table, ip->daddr, set, port);
     if (!softwire) {
         count(LWAFTR_C_DROP_ENCAP_NO_BINDING, bytes);
         if (icmp_kind == ICMP_KIND_ERROR) return XDP_DROP; /* never an error about an error */
@@ -180,8 +185,8 @@ static __always_inline int from_internet(struct xdp_md* ctx, struct lwaftr_confi
 /* B4 to B4: the inner destination is another subscriber's shared address. The outer
  * header is rewritten in place toward that subscriber. */
 static __always_inline int hairpin(struct xdp_md* ctx, struct lwaftr_config* cfg,
-                                   struct frame* frame, void* table, struct lwaftr_port_set* set,
-                                   __u64 bytes) {
+                                   struct frame* frame, struct table_ref* table,
+                                   struct lwaftr_port_set* set, __u64 bytes) {
     void* data = (void*)(long)ctx->data;
     void* data_end = (void*)(long)ctx->data_end;
     struct ipv6hdr* ip6 = data + frame->l2_len;
@@ -259,8 +264,8 @@ static __always_inline int from_b4(struct xdp_md* ctx, struct lwaftr_config* cfg
     struct iphdr* ip = (void*)(ip6 + 1);
     if ((void*)(ip + 1) > data_end) return drop(LWAFTR_C_DROP_MALFORMED, bytes);
     if (!valid_ipv4(ip, data_end, payload)) return drop(LWAFTR_C_DROP_MALFORMED, bytes);
-    void* table = current_table();
-    if (!table) return drop(LWAFTR_C_DROP_NO_TABLE, bytes);
+    struct table_ref table;
+    if (current_table(&table)) return drop(LWAFTR_C_DROP_NO_TABLE, bytes);
     if (is_fragment(ip)) return pass(LWAFTR_C_PASS_FRAGMENT, bytes);
 
     __u16 port = 0;
@@ -269,10 +274,14 @@ static __always_inline int from_b4(struct xdp_md* ctx, struct lwaftr_config* cfg
     if (found == PORT_MALFORMED) return drop(LWAFTR_C_DROP_MALFORMED, bytes);
     if (icmp_kind != ICMP_KIND_NONE && !(cfg->flags & LWAFTR_F_ALLOW_OUTGOING_ICMPV4))
         return drop(LWAFTR_C_DROP_ICMPV4_POLICY, bytes);
-    struct lwaftr_port_set* set = table_port_set(table, ip->saddr);
+    struct lwaftr_slot* softwire = NULL;
+    struct lwaftr_port_set uniform;
+    if (!table_uniform_port_set(&table, &uniform) && found == PORT_FOUND)
+        softwire = table_softwire(&table, ip->saddr, &uniform, port);
+    struct lwaftr_port_set* set = softwire ? &uniform : table_port_set(&table, ip->saddr);
     if (!set) return reject_softwire(ctx, cfg, frame, LWAFTR_C_DROP_DECAP_NO_BINDING, bytes);
     if (found == PORT_NONE && set->psid_len) return drop(LWAFTR_C_DROP_NO_PORT, bytes);
-    struct lwaftr_slot* softwire = table_softwire(table, ip->saddr, set, port);
+    if (!softwire) softwire = table_softwire(&table, ip->saddr, set, port);
     if (!softwire) return reject_softwire(ctx, cfg, frame, LWAFTR_C_DROP_DECAP_NO_BINDING, bytes);
     if (!ipv6_equal(softwire->b4_ipv6, ip6->saddr.in6_u.u6_addr8))
         return reject_softwire(ctx, cfg, frame, LWAFTR_C_DROP_DECAP_WRONG_B4, bytes);
@@ -280,8 +289,8 @@ static __always_inline int from_b4(struct xdp_md* ctx, struct lwaftr_config* cfg
         return reject_softwire(ctx, cfg, frame, LWAFTR_C_DROP_DECAP_WRONG_BR, bytes);
 
     if (cfg->flags & LWAFTR_F_HAIRPINNING) {
-        struct lwaftr_port_set* peer_set = table_port_set(table, ip->daddr);
-        if (peer_set) return hairpin(ctx, cfg, frame, table, peer_set, bytes);
+        struct lwaftr_port_set* peer_set = table_port_set(&table, ip->daddr);
+        if (peer_set) return hairpin(ctx, cfg, frame, &table, peer_set, bytes);
     }
 
     __u16 total = bpf_ntohs(ip->tot_len);

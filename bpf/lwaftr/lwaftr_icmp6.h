@@ -121,15 +121,15 @@ static __always_inline int relay_icmpv6_error(struct xdp_md* ctx, struct lwaftr_
     struct iphdr* quoted4 = (void*)(quoted6 + 1);
     if ((void*)(quoted4 + 1) > data_end) goto unbound;
     if (quoted6->nexthdr != IPPROTO_IPIP || quoted4->version != 4 || quoted4->ihl < 5) goto unbound;
-    void* table = current_table();
-    if (!table) goto unbound;
-    struct lwaftr_port_set* set = table_port_set(table, quoted4->daddr);
+    struct table_ref table;
+    if (current_table(&table)) goto unbound;
+    struct lwaftr_port_set* set = table_port_set(&table, quoted4->daddr);
     if (!set) goto unbound;
     __u16 port = 0;
     int icmp_kind;
     int found = subscriber_port(quoted4, data_end, 1, &port, &icmp_kind);
     if (found == PORT_MALFORMED || (found == PORT_NONE && set->psid_len)) goto unbound;
-    struct lwaftr_slot* softwire = table_softwire(table, quoted4->daddr, set, port);
+    struct lwaftr_slot* softwire = table_softwire(&table, quoted4->daddr, set, port);
     if (!softwire || !ipv6_equal(softwire->b4_ipv6, quoted6->daddr.in6_u.u6_addr8)) goto unbound;
     if (!rate_allows(RATE_V4, cfg->icmpv4_rate)) {
         count(LWAFTR_C_ICMP_RATE_LIMITED, bytes);

@@ -141,9 +141,21 @@ BindingTable BindingTable::build(std::vector<Binding> bindings,
     auto* header = reinterpret_cast<lwaftr_table_header*>(&table.image_[0]);
     header->magic = LWAFTR_TABLE_MAGIC;
     header->capacity = capacity;
-    header->max_probe = static_cast<uint16_t>(max_probe);
+    header->max_probe = static_cast<uint8_t>(max_probe);
     header->psid_capacity = psid_capacity;
-    header->psid_max_probe = static_cast<uint16_t>(psid_max_probe);
+    header->psid_max_probe = static_cast<uint8_t>(psid_max_probe);
+    header->uniform_psid_len = 0;
+    header->uniform_psid_offset = LWAFTR_GEOMETRY_VARIES;
+    if (!geometry.empty()) {
+        const PortSet& first = geometry.begin()->second;
+        bool uniform = std::all_of(geometry.begin(), geometry.end(), [&](const auto& g) {
+            return g.second.psid_len == first.psid_len && g.second.psid_offset == first.psid_offset;
+        });
+        if (uniform) {
+            header->uniform_psid_len = first.psid_len;
+            header->uniform_psid_offset = first.psid_offset;
+        }
+    }
     header->softwire_base = static_cast<uint32_t>(1 + psid_region.size());
     header->softwires = static_cast<uint32_t>(bindings.size());
     table.bindings_ = std::move(bindings);

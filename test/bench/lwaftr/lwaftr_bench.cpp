@@ -119,20 +119,26 @@ uint64_t thread_cpu_ns() {
 
 // One batched measurement: `packets` runs of the feeder (fresh frame, then the program in
 // the feed_target slot) in XDP live-frames mode, 64 frames per batch as a driver's NAPI
-// poll hands them over. Returns ns per packet of this thread's CPU time over the call (the
-// kernel reports no duration in this mode; CPU time rather than wall clock leaves out
-// what other processes take from a busy machine; the call's setup is amortised).
+// poll hands them over. Returns ns per packet of this thread's CPU time over the call
+// (what the kernel reports as the duration too), the best of kRounds calls: CPU time and
+// the minimum leave out what other processes take from a busy machine.
+constexpr int kRounds = 5;
+
 double time_batch(lwaftr_feed& feed, const std::vector<uint8_t>& frame, uint32_t packets) {
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
-                .data_size_in = static_cast<uint32_t>(frame.size()),
-                .repeat = static_cast<int>(packets), .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
-                .batch_size = 64);
-    uint64_t start = thread_cpu_ns();
-    if (bpf_prog_test_run_opts(bpf_program__fd(feed.progs.lwaftr_feed), &opts))
-        throw ProgramError(std::string("BPF_PROG_RUN in live-frames mode failed: ") +
-                           std::strerror(errno) + " (needs root and kernel 5.18 or later)");
-    if (getenv("LWAFTR_BENCH_DEBUG")) std::fprintf(stderr, "duration %u\n", opts.duration);
-    return static_cast<double>(thread_cpu_ns() - start) / packets;
+    double best = 0;
+    for (int round = 0; round < kRounds; round++) {
+        LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
+                    .data_size_in = static_cast<uint32_t>(frame.size()),
+                    .repeat = static_cast<int>(packets), .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+                    .batch_size = 64);
+        uint64_t start = thread_cpu_ns();
+        if (bpf_prog_test_run_opts(bpf_program__fd(feed.progs.lwaftr_feed), &opts))
+            throw ProgramError(std::string("BPF_PROG_RUN in live-frames mode failed: ") +
+                               std::strerror(errno) + " (needs root and kernel 5.18 or later)");
+        double ns = static_cast<double>(thread_cpu_ns() - start) / packets;
+        if (round == 0 || ns < best) best = ns;
+    }
+    return best;
 }
 
 void set_target(lwaftr_feed& feed, int program_fd) {
@@ -156,8 +162,8 @@ struct Timing {
 };
 
 // Times one path (the program of `side`, fed `frame` rewritten per packet) hot and spread;
-// `translated` is what the path's counter moved in the spread run: every packet took the
-// path if it equals the packet count.
+// `translated` is what the path's counter moved per spread run: every packet took the path
+// if it equals the packet count.
 Timing time_path(lwaftr_feed& feed, Program& program, Side side, FeedPath path,
                  lwaftr_counter_id counter, const std::vector<uint8_t>& frame, uint32_t subscribers,
                  uint32_t packets) {
@@ -165,12 +171,11 @@ Timing time_path(lwaftr_feed& feed, Program& program, Side side, FeedPath path,
     set_template(feed, path, frame);
     Timing t{};
     feed.bss->subscribers = 0;
-    time_batch(feed, frame, packets / 8);  // warm up code and the hot subscriber
     t.hot_ns = time_batch(feed, frame, packets);
     feed.bss->subscribers = subscribers;
     program.reset_counters();
     t.spread_ns = time_batch(feed, frame, packets);
-    t.translated = program.counters()[counter].packets;
+    t.translated = program.counters()[counter].packets / kRounds;
     return t;
 }
 
@@ -179,7 +184,6 @@ double time_reference(lwaftr_feed& feed, const std::vector<uint8_t>& frame, uint
     set_target(feed, bpf_program__fd(feed.progs.lwaftr_feed_reference));
     set_template(feed, kFeedEncap, frame);
     feed.bss->subscribers = 0;
-    time_batch(feed, frame, packets / 8);
     return time_batch(feed, frame, packets);
 }
 
@@ -198,7 +202,7 @@ int main(int argc, char** argv) {
                      std::strerror(errno));
         return 1;
     }
-    const uint32_t packets = quick ? 1u << 20 : 1u << 22;
+    const uint32_t packets = quick ? 1u << 19 : 1u << 21;
 
     std::printf("%-10s %-9s %12s %14s %12s %12s\n", "bindings", "path", "hot ns/pkt",
                 "spread ns/pkt", "net ns/pkt", "translated");

@@ -323,6 +323,51 @@ emit("policy-hairpinning-off",
      "with hairpinning off, B4 to a shared address is decapsulated to the internet", "b4",
      frame, "internet", to_internet(inner), "decap", "config-strict.json")
 
+# --- one geometry for every address (config-uniform.json) ------------------------------
+# The table then lets the program look up the softwire before the address's port set;
+# the results must be the same as with mixed geometries.
+U = "config-uniform.json"
+pkt = IP(src=HOST, dst=SHARED1, ttl=64) / TCP(sport=443, dport=P1, flags="SA", seq=1000)
+emit("uniform-encap", "one geometry: TCP to a port of PSID 1 goes to that B4", "internet",
+     inet_frame(pkt), "b4", to_b4(pkt, B4_1), "encap", U)
+
+pkt = IP(src=HOST, dst=SHARED1) / UDP(sport=53, dport=P9) / Raw(b"nobody")
+emit("uniform-encap-unbound-port",
+     "one geometry: a port of an unbound PSID is dropped, host unreachable", "internet",
+     inet_frame(pkt), "internet", icmpv4_error(pkt, 3, 1), "drop-encap-no-binding", U)
+
+pkt = IP(src=HOST, dst=SHARED2) / TCP(sport=1234, dport=80)
+emit("uniform-encap-reserved-port",
+     "one geometry: ports 0-1023 belong to no subscriber, host unreachable", "internet",
+     inet_frame(pkt), "internet", icmpv4_error(pkt, 3, 1), "drop-encap-no-binding", U)
+
+pkt = IP(src=HOST, dst=FULL) / UDP(sport=4000, dport=P1)
+emit("uniform-internet-not-ours",
+     "one geometry: an address with no binding passes to the kernel", "internet",
+     inet_frame(pkt), "pass", inet_frame(pkt), "pass-not-ours", U)
+
+inner = IP(src=SHARED2, dst=HOST) / UDP(sport=P5, dport=53) / Raw(b"q")
+frame = b4_frame(IPv6(src=B4_1, dst=BR0, nh=4) / inner)
+emit("uniform-decap", "one geometry: a B4 sending from its port set is decapsulated", "b4",
+     frame, "internet", to_internet(inner), "decap", U)
+
+inner = IP(src=SHARED1, dst=HOST) / UDP(sport=P1, dport=53)
+frame = b4_frame(IPv6(src=B4_2, dst=BR0, nh=4) / inner)
+emit("uniform-decap-wrong-b4",
+     "one geometry: a port set bound to another B4 is refused with ICMPv6 policy failure",
+     "b4", frame, "b4", icmpv6_error(frame, 1, 5), "drop-decap-wrong-b4", U)
+
+inner = IP(src=SHARED1, dst=HOST) / TCP(sport=80, dport=443)
+frame = b4_frame(IPv6(src=B4_1, dst=BR0, nh=4) / inner)
+emit("uniform-decap-reserved-port",
+     "one geometry: a source port in no port set is refused with ICMPv6 policy failure",
+     "b4", frame, "b4", icmpv6_error(frame, 1, 5), "drop-decap-no-binding", U)
+
+inner = IP(src=SHARED1, dst=SHARED1) / UDP(sport=P1 + 9, dport=P2 + 1) / Raw(b"pin")
+frame = b4_frame(IPv6(src=B4_1, dst=BR0, nh=4) / inner)
+emit("uniform-hairpin", "one geometry: B4 to B4 through the shared address", "b4", frame,
+     "b4", to_b4(inner, B4_2), "hairpin", U)
+
 with open(os.path.join(HERE, "vectors.json"), "w") as f:
     json.dump({"vectors": cases}, f, indent=1)
     f.write("\n")

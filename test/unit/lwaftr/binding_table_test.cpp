@@ -64,3 +64,14 @@ TEST_CASE("binding table: 200k random bindings are all found, probes stay bounde
         REQUIRE(found->b4_ipv6 == b.b4_ipv6);
     }
 }
+
+TEST_CASE("binding table: the header names the geometry when every address shares it") {
+    auto uniform = BindingTable::build({make("2001:db8::1", 1, 1), make("2001:db8::2", 2, 3)});
+    CHECK(uniform.header().uniform_psid_len == 6);
+    CHECK(uniform.header().uniform_psid_offset == 6);
+    auto mixed = BindingTable::build({make("2001:db8::1", 1, 1), make("2001:db8::2", 2, 0, 0, 0)});
+    CHECK(mixed.header().uniform_psid_offset == LWAFTR_GEOMETRY_VARIES);
+    // Lookups give the same answers either way.
+    CHECK(uniform.find(2, 1024 | 3 << 4)->b4_ipv6 == *parse_ipv6("2001:db8::2"));
+    CHECK(mixed.find(2, 80)->b4_ipv6 == *parse_ipv6("2001:db8::2"));
+}
