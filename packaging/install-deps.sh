@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_deps=(build-essential cmake ninja-build pkg-config clang llvm libboost-dev
-    libboost-program-options-dev libssl-dev nlohmann-json3-dev libbpf-dev bpftool
+    libboost-program-options-dev libssl-dev openssl nlohmann-json3-dev libbpf-dev bpftool
     catch2)
 run_deps=(iproute2)
 # Interoperability peers and references for the tests and benchmarks.

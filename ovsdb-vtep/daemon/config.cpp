@@ -181,6 +181,15 @@ Config parse_command_line(int argc, char** argv) {
     if (vm.count("log-file")) config.log_file = vm["log-file"].as<std::string>();
     config.detach = vm.count("detach") > 0;
     if (vm.count("no-dataplane")) config.dataplane = false;
+    // TLS files named on the command line replace the configured set as a whole.
+    if (vm.count("private-key") || vm.count("certificate") || vm.count("ca-cert") ||
+        vm.count("bootstrap-ca-cert")) {
+        config.private_key.clear();
+        config.certificate.clear();
+        config.ca_cert.clear();
+        config.bootstrap_ca_cert.clear();
+        config.peer_ca_cert.clear();
+    }
     if (vm.count("private-key")) config.private_key = vm["private-key"].as<std::string>();
     if (vm.count("certificate")) config.certificate = vm["certificate"].as<std::string>();
     if (vm.count("ca-cert")) config.ca_cert = vm["ca-cert"].as<std::string>();

@@ -90,6 +90,12 @@ ovsdb::Status RemoteManager::add(const std::string& text) {
         if (!strings && !refs)
             return bad("column " + parts[2] +
                        " must be a set of strings or of references to rows with a \"target\"");
+        if (refs) {
+            ovsdb::Table* ref = db->find_table(type.key.ref_table_name);
+            if (!ref || !ref->schema().find_column("target"))
+                return bad("column " + parts[2] + " refers to table " + type.key.ref_table_name +
+                           ", which has no \"target\" column");
+        }
         sources_.push_back({text, parts[0], parts[1], parts[2]});
         reconcile();
         update_status();

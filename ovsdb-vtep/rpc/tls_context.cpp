@@ -91,8 +91,12 @@ ovsdb::Result<std::shared_ptr<ssl::context>> TlsContextSource::build() const {
 
     if (SSL_CTX_use_certificate_chain_file(native, s.certificate.c_str()) != 1)
         return tls_error(s.certificate + ": cannot load certificate: " + openssl_error());
-    if (SSL_CTX_use_PrivateKey_file(native, s.private_key.c_str(), SSL_FILETYPE_PEM) != 1)
-        return tls_error(s.private_key + ": cannot load private key: " + openssl_error());
+    if (SSL_CTX_use_PrivateKey_file(native, s.private_key.c_str(), SSL_FILETYPE_PEM) != 1) {
+        std::string why = openssl_error();
+        if (why.find("key values mismatch") != std::string::npos)
+            return tls_error(s.private_key + " does not match certificate " + s.certificate);
+        return tls_error(s.private_key + ": cannot load private key: " + why);
+    }
     if (SSL_CTX_check_private_key(native) != 1)
         return tls_error(s.private_key + " does not match certificate " + s.certificate);
     if (!s.peer_ca_cert.empty()) {
