@@ -183,7 +183,8 @@ static __always_inline int from_internet(struct xdp_md* ctx, struct lwaftr_confi
 }
 
 /* B4 to B4: the inner destination is another subscriber's shared address. The outer
- * header is rewritten in place toward that subscriber. */
+ * header is rewritten in place toward that subscriber; what cannot be delivered is
+ * answered with an ICMPv4 error back through the sender's softwire. */
 static __always_inline int hairpin(struct xdp_md* ctx, struct lwaftr_config* cfg,
                                    struct frame* frame, struct table_ref* table,
                                    struct lwaftr_port_set* set, __u64 bytes) {
@@ -199,8 +200,18 @@ static __always_inline int hairpin(struct xdp_md* ctx, struct lwaftr_config* cfg
     if (found == PORT_MALFORMED) return drop(LWAFTR_C_DROP_MALFORMED, bytes);
     if (found == PORT_NONE && set->psid_len) return drop(LWAFTR_C_DROP_NO_PORT, bytes);
     struct lwaftr_slot* softwire = table_softwire(table, ip->daddr, set, port);
-    if (!softwire) return drop(LWAFTR_C_DROP_ENCAP_NO_BINDING, bytes);
-    if (ip->ttl <= 1) return drop(LWAFTR_C_DROP_TTL_EXPIRED, bytes);
+    if (!softwire) {
+        count(LWAFTR_C_DROP_ENCAP_NO_BINDING, bytes);
+        if (icmp_kind == ICMP_KIND_ERROR) return XDP_DROP; /* never an error about an error */
+        return reply_hairpin_icmpv4_error(ctx, cfg, frame->l2_len, frame->vlan_id,
+                                          ICMPV4_DEST_UNREACH, ICMPV4_CODE_HOST_UNREACH);
+    }
+    if (ip->ttl <= 1) {
+        count(LWAFTR_C_DROP_TTL_EXPIRED, bytes);
+        if (icmp_kind == ICMP_KIND_ERROR) return XDP_DROP;
+        return reply_hairpin_icmpv4_error(ctx, cfg, frame->l2_len, frame->vlan_id,
+                                          ICMPV4_TIME_EXCEEDED, 0);
+    }
     __u32 br = softwire->br_index;
     if (br >= cfg->br_count || br >= LWAFTR_MAX_BR_ADDRESSES)
         return drop(LWAFTR_C_DROP_INTERNAL, bytes);

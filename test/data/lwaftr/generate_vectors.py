@@ -110,6 +110,16 @@ def icmpv4_error(offending, icmp_type, code, mtu=0):
     return Ether(src=INET_MAC, dst=PEER_MAC) / ip
 
 
+def hairpin_icmpv4_error(offending_frame, icmp_type, code):
+    """An ICMPv4 error about a hairpinned packet: from the AFTR to the inner source,
+    encapsulated back to the B4 that sent it, from the BR address it was sent to."""
+    off = offending_frame[IPv6]
+    error = icmpv4_error(IP(bytes(off.payload)), icmp_type, code)[IP]
+    eth = offending_frame[Ether]
+    ip6 = IPv6(src=off.dst, dst=off.src, nh=4, hlim=64, tc=0, fl=0) / Raw(bytes(error))
+    return Ether(src=eth.dst, dst=eth.src) / ip6
+
+
 def icmpv6_error(offending_frame, icmp_type, code):
     """RFC 4443 error from the BR address the offending softwire packet was sent to, back
     to its B4, quoting the first 128 bytes of it (IPv6 + inner IPv4 headers + ports)."""
@@ -367,6 +377,27 @@ inner = IP(src=SHARED1, dst=SHARED1) / UDP(sport=P1 + 9, dport=P2 + 1) / Raw(b"p
 frame = b4_frame(IPv6(src=B4_1, dst=BR0, nh=4) / inner)
 emit("uniform-hairpin", "one geometry: B4 to B4 through the shared address", "b4", frame,
      "b4", to_b4(inner, B4_2), "hairpin", U)
+
+# --- errors for hairpinned traffic ----------------------------------------------------
+inner = IP(src=SHARED1, dst=SHARED1) / UDP(sport=P1 + 9, dport=P9) / Raw(b"nobody")
+frame = b4_frame(IPv6(src=B4_1, dst=BR0, nh=4) / inner)
+emit("hairpin-unbound-port",
+     "B4 to an unbound port of a shared address: ICMPv4 host unreachable, encapsulated "
+     "back to the sending B4", "b4", frame, "b4",
+     hairpin_icmpv4_error(frame, 3, 1), "drop-encap-no-binding")
+
+inner = IP(src=SHARED1, dst=SHARED1, ttl=1) / UDP(sport=P1 + 9, dport=P2 + 1) / Raw(b"ttl")
+frame = b4_frame(IPv6(src=B4_1, dst=BR0, nh=4) / inner)
+emit("hairpin-ttl-expired",
+     "B4 to B4 with TTL 1: ICMPv4 time exceeded, encapsulated back to the sending B4", "b4",
+     frame, "b4", hairpin_icmpv4_error(frame, 11, 0), "drop-ttl-expired")
+
+quoted = IP(src=SHARED1, dst=SHARED1) / UDP(sport=P9, dport=P1 + 9)
+inner = IP(src=SHARED1, dst=SHARED1) / ICMP(type=3, code=3) / Raw(bytes(quoted)[:28])
+frame = b4_frame(IPv6(src=B4_1, dst=BR0, nh=4) / inner)
+emit("hairpin-error-about-error",
+     "an undeliverable hairpinned ICMPv4 error is dropped without an error about it", "b4",
+     frame, "none", None, "drop-encap-no-binding")
 
 with open(os.path.join(HERE, "vectors.json"), "w") as f:
     json.dump({"vectors": cases}, f, indent=1)
