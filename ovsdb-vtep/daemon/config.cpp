@@ -48,6 +48,9 @@ void apply_config_text(Config& config, const std::string& text, const std::strin
                 if (!r.is_string()) fail(key, "each remote must be a string");
                 config.remotes.push_back(r.get<std::string>());
             }
+        } else if (key == "unixctl") {
+            if (!value.is_string()) fail(key, "expected a socket path or \"none\"");
+            config.unixctl = value.get<std::string>();
         } else if (key == "pidfile" || key == "log_file") {
             if (!value.is_string()) fail(key, "expected a file name (or \"\" for none)");
             (key == "pidfile" ? config.pidfile : config.log_file) = value.get<std::string>();
@@ -119,7 +122,7 @@ Config parse_command_line(int argc, char** argv) {
         "log-file", po::value<std::string>()->implicit_value("/var/log/ovsdb-vtep/ovsdb-vtepd.log"),
         "log to FILE instead of stderr")("detach", "run in the background")(
         "no-chdir", "accepted for compatibility")("monitor", "accepted for compatibility")(
-        "unixctl", po::value<std::string>(), "accepted for compatibility")(
+        "unixctl", po::value<std::string>(), "control socket for ovs-appctl (\"none\": no socket)")(
         "private-key", po::value<std::string>(), "TLS private key file")(
         "certificate", po::value<std::string>(), "TLS certificate file")(
         "ca-cert", po::value<std::string>(), "TLS CA certificate file")(
@@ -175,9 +178,11 @@ Config parse_command_line(int argc, char** argv) {
     // Like ovsdb-server: options given on the command line replace the defaults wholesale.
     if (vm.count("database") || vm.count("remote")) {
         if (!vm.count("pidfile")) config.pidfile.clear();
+        if (!vm.count("unixctl")) config.unixctl.clear();
         if (!vm.count("remote")) config.remotes.clear();
     }
     if (vm.count("pidfile")) config.pidfile = vm["pidfile"].as<std::string>();
+    if (vm.count("unixctl")) config.unixctl = vm["unixctl"].as<std::string>();
     if (vm.count("log-file")) config.log_file = vm["log-file"].as<std::string>();
     config.detach = vm.count("detach") > 0;
     if (vm.count("no-dataplane")) config.dataplane = false;

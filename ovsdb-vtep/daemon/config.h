@@ -15,6 +15,8 @@ struct Config {
     std::vector<std::string> remotes;
     std::string pidfile;   // empty: none
     std::string log_file;  // empty: stderr
+    // ovs-appctl control socket; empty: /run/ovsdb-vtep/ovsdb-vtepd.<pid>.ctl; "none": off.
+    std::string unixctl;
     bool detach = false;
     bool dataplane = false;
     // TLS files (see rpc/tls_context.h). bootstrap_ca_cert names the CA file to fetch

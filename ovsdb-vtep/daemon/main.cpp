@@ -22,6 +22,7 @@
 #include "rpc/ovsdb_server.h"
 #include "rpc/remote_manager.h"
 #include "rpc/tls_context.h"
+#include "rpc/unixctl_server.h"
 
 namespace {
 
@@ -82,6 +83,57 @@ int detach_and_wait(int& ready_fd) {
     return 0;
 }
 
+using Args = std::vector<std::string>;
+using Reply = ovsdb::Result<std::string>;
+
+// The ovs-appctl commands ovsdb-server offers that make sense here, same names.
+void register_control_commands(rpc::UnixctlServer& ctl, boost::asio::io_context& io,
+                               rpc::OvsdbServer& server, rpc::RemoteManager& remotes) {
+    ctl.add_command("exit", "", 0, 0, [&io](const Args&) -> Reply {
+        daemon::log_info("daemon", "exiting on ovs-appctl exit");
+        boost::asio::post(io, [&io] { io.stop(); });
+        return std::string();
+    });
+    ctl.add_command("version", "", 0, 0, [](const Args&) -> Reply {
+        return std::string("ovsdb-vtepd 0.1.0 (hardware_vtep schema 1.7.0)");
+    });
+    ctl.add_command("vlog/reopen", "", 0, 0, [](const Args&) -> Reply {
+        daemon::Logger::instance().reopen();
+        return std::string();
+    });
+    ctl.add_command("ovsdb-server/list-remotes", "", 0, 0, [&remotes](const Args&) -> Reply {
+        std::string text;
+        for (const auto& r : remotes.configured()) text += r + "\n";
+        return text;
+    });
+    ctl.add_command("ovsdb-server/add-remote", "REMOTE", 1, 1, [&remotes](const Args& a) -> Reply {
+        if (auto ok = remotes.add(a[0]); !ok) return ok.error();
+        return std::string();
+    });
+    ctl.add_command("ovsdb-server/remove-remote", "REMOTE", 1, 1,
+                    [&remotes](const Args& a) -> Reply {
+                        if (auto ok = remotes.remove(a[0]); !ok) return ok.error();
+                        return std::string();
+                    });
+    ctl.add_command("ovsdb-server/list-dbs", "", 0, 0, [&server](const Args&) -> Reply {
+        std::string text;
+        for (const auto& name : server.database_names()) text += name + "\n";
+        return text;
+    });
+    ctl.add_command("ovsdb-server/compact", "[DB]", 0, 1, [&server](const Args& a) -> Reply {
+        if (auto ok = server.compact(a.empty() ? "" : a[0]); !ok) return ok.error();
+        return std::string();
+    });
+    ctl.add_command("ovsdb-server/reconnect", "", 0, 0, [&server](const Args&) -> Reply {
+        server.disconnect_all("reconnect requested with ovs-appctl");
+        return std::string();
+    });
+    ctl.add_command("memory/show", "", 0, 0, [&server](const Args&) -> Reply {
+        return "sessions:" + std::to_string(server.session_count()) +
+               " monitors:" + std::to_string(server.monitor_count());
+    });
+}
+
 int run(const daemon::Config& config, int ready_fd) {
     using daemon::log_info;
     using daemon::log_warn;
@@ -134,6 +186,23 @@ int run(const daemon::Config& config, int ready_fd) {
         if (auto ok = remotes.add(text); !ok) throw std::runtime_error(ok.error().details);
     }
     Pidfile pidfile(config.pidfile);
+
+    std::unique_ptr<rpc::UnixctlServer> unixctl;
+    if (config.unixctl != "none") {
+        std::string path = config.unixctl.empty() ? "/run/ovsdb-vtep/ovsdb-vtepd." +
+                                                        std::to_string(::getpid()) + ".ctl"
+                                                  : config.unixctl;
+        make_parent_dir(path);
+        try {
+            unixctl = std::make_unique<rpc::UnixctlServer>(io, path);
+        } catch (const boost::system::system_error& e) {
+            throw std::runtime_error(path +
+                                     ": cannot create control socket: " + e.code().message());
+        }
+        register_control_commands(*unixctl, io, server, remotes);
+        log_info("daemon",
+                 "control socket " + path + " (ovs-appctl -t " + path + " list-commands)");
+    }
 
     boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_signal =

@@ -167,6 +167,40 @@ void OvsdbServer::disconnect(SessionId id, const std::string& reason) {
         if (s->id == id && !s->closing) s->rpc->close(reason);
 }
 
+void OvsdbServer::disconnect_all(const std::string& reason) {
+    for (auto& s : sessions_)
+        if (!s->closing) s->rpc->close(reason);
+}
+
+std::vector<std::string> OvsdbServer::database_names() const {
+    std::vector<std::string> names;
+    for (const auto& [name, entry] : dbs_) names.push_back(name);
+    return names;  // std::map: sorted
+}
+
+Status OvsdbServer::compact(const std::string& db) {
+    bool found = false;
+    for (auto& [name, entry] : dbs_) {
+        if (!db.empty() && name != db) continue;
+        found = true;
+        if (!entry.storage) {
+            if (!db.empty())
+                return ovsdb::make_error("not durable", name + " is an in-memory database");
+            continue;
+        }
+        entry.storage->begin_compaction();
+        poll_compaction(*entry.storage);
+    }
+    if (!found) return ovsdb::make_error("unknown database", "no database named " + db);
+    return {};
+}
+
+size_t OvsdbServer::monitor_count() const {
+    size_t n = 0;
+    for (const auto& s : sessions_) n += s->monitors.size();
+    return n;
+}
+
 OvsdbServer::SessionLocks OvsdbServer::session_locks(SessionId id) const {
     SessionLocks result;
     for (const auto& s : sessions_) {

@@ -59,6 +59,13 @@ class OvsdbServer {
     SessionLocks session_locks(SessionId id) const;
     // Closes a session (its remote was removed or reconfigured).
     void disconnect(SessionId id, const std::string& reason);
+    // Closes every session; clients reconnect (ovs-appctl ovsdb-server/reconnect).
+    void disconnect_all(const std::string& reason);
+    // Names of the databases served, _Server included, sorted.
+    std::vector<std::string> database_names() const;
+    // Starts compacting one durable database, or all of them for an empty name.
+    ovsdb::Status compact(const std::string& db);
+    size_t monitor_count() const;
 
     // Called after every commit to 'db' (the Manager table drives remotes through this).
     void add_commit_listener(std::function<void(const std::string& db)> listener) {

@@ -1,5 +1,6 @@
 #include "rpc/remote_manager.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace vtep::rpc {
@@ -115,6 +116,30 @@ ovsdb::Status RemoteManager::add(const std::string& text) {
     server_.log(entry.remote->status());
     open_[text] = std::move(entry);
     return {};
+}
+
+ovsdb::Status RemoteManager::remove(const std::string& text) {
+    auto source = std::find_if(sources_.begin(), sources_.end(),
+                               [&](const DbSource& s) { return s.text == text; });
+    if (source != sources_.end()) {
+        sources_.erase(source);
+        reconcile();
+        return {};
+    }
+    auto it = open_.find(text);
+    if (it == open_.end() || it->second.from_db)
+        return ovsdb::make_error("remote error", "can't find remote " + text);
+    open_.erase(it);
+    return {};
+}
+
+std::vector<std::string> RemoteManager::configured() const {
+    std::vector<std::string> out;
+    for (const auto& source : sources_) out.push_back(source.text);
+    for (const auto& [target, open] : open_)
+        if (!open.from_db) out.push_back(target);
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 std::vector<std::pair<std::string, std::string>> RemoteManager::describe() const {

@@ -27,6 +27,11 @@ class RemoteManager {
     // in use, no TLS files) is returned; a database column is checked against the schema.
     ovsdb::Status add(const std::string& text);
 
+    // Stops a remote added with add() (a db: source closes all the remotes it opened).
+    ovsdb::Status remove(const std::string& text);
+    // The remotes as configured (fixed ones and db: sources), sorted.
+    std::vector<std::string> configured() const;
+
     // The remotes open now, by target (for logs and tests).
     std::vector<std::pair<std::string, std::string>> describe() const;
 
