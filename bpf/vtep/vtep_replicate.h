@@ -4,6 +4,8 @@
  * IP, or one service node); BUM decapsulated from the uplink goes to local bindings only
  * (split horizon). It also sends frames that XDP encapsulated toward a next hop whose MAC
  * is unresolved through the kernel's neighbour resolution (bpf_redirect_neigh).
+ * The last copy of a frame is the frame itself (bpf_redirect): a clone would only be
+ * freed with the original.
  * In replay mode it produces only copy number replay_copy_index and publishes where it
  * goes; the driver calls it again for the next copy until none is left. */
 #pragma once
@@ -23,6 +25,7 @@ struct replicate_state {
     __u16 encapsulated;
     __u32 inner_len;
     __u32 hash;
+    __u32 redirect_ifindex; /* the frame itself leaves here (its last copy); 0: none */
 };
 
 /* In replay mode each copy is a separate run: count per-frame outcomes in the first. */
@@ -36,20 +39,38 @@ static __always_inline int tc_drop(enum vtep_counter_id reason) {
     return TC_ACT_SHOT;
 }
 
+/* The verdict once the copies are made: the frame itself as the last copy, or (when the
+ * last intended copy could not be made) dropped, its copies being clones. */
 static __always_inline int tc_finish(const struct replicate_state* st) {
     if (st->copies == 0) count_once(VTEP_CTR_DROP_FLOOD_EMPTY);
-    if (replay_mode) replay_publish(VTEP_REPLAY_NONE, 0, 0);
-    return TC_ACT_SHOT; /* the original was consumed by its copies */
+    if (replay_mode) {
+        replay_publish(VTEP_REPLAY_NONE, 0, 0);
+        return TC_ACT_SHOT;
+    }
+    if (st->redirect_ifindex) return bpf_redirect(st->redirect_ifindex, 0);
+    return TC_ACT_SHOT;
 }
 
-/* Returns 1 when this was the copy a replay run asked for (the run ends with it). */
+/* Where a replay run ends: it published the copy it was asked for. */
+static __always_inline int tc_replay_copy_done(void) {
+    return TC_ACT_OK;
+}
+
+/* Sends a copy of the frame as it is now; `last` when no copy follows, so the frame
+ * itself can go. Returns 1 when the run ends here: the last copy, or the copy a replay
+ * run asked for. */
 static __always_inline int emit_copy(struct __sk_buff* skb, struct replicate_state* st,
-                                     __u32 ifindex, enum vtep_counter_id what) {
+                                     __u32 ifindex, enum vtep_counter_id what, int last) {
     __u32 index = st->copies++;
     if (replay_mode) {
         if (index != replay_copy_index) return 0;
         count(what);
         replay_publish(VTEP_REPLAY_TO_PORT, ifindex, st->tagged_vlan);
+        return 1;
+    }
+    if (last) {
+        count(what);
+        st->redirect_ifindex = ifindex;
         return 1;
     }
     if (bpf_clone_redirect(skb, ifindex, 0)) {
@@ -72,7 +93,7 @@ static __always_inline int set_skb_vlan(struct __sk_buff* skb, struct replicate_
 }
 
 static __always_inline int copy_to_binding(struct __sk_buff* skb, struct replicate_state* st,
-                                           __u32 ifindex, __u16 vlan, __u32 stats_index) {
+                                           __u32 ifindex, __u16 vlan, __u32 stats_index, int last) {
     if (st->encapsulated) return 0;
     if (set_skb_vlan(skb, st, vlan)) {
         count_once(VTEP_CTR_DROP_ADJUST_FAILED);
@@ -80,10 +101,10 @@ static __always_inline int copy_to_binding(struct __sk_buff* skb, struct replica
     }
     __u32 wire_len = skb->len + (vlan ? sizeof(struct vlan_hdr) : 0);
     __u32 before = st->copies;
-    int last = emit_copy(skb, st, ifindex, VTEP_CTR_REPLICATED_LOCAL);
-    if (!replay_mode || (last && before == replay_copy_index))
+    int done = emit_copy(skb, st, ifindex, VTEP_CTR_REPLICATED_LOCAL, last);
+    if (!replay_mode || (done && before == replay_copy_index))
         count_to_local(stats_index, wire_len);
-    return last;
+    return done;
 }
 
 /* Untags and encapsulates once; every remote copy then only rewrites the outer headers.
@@ -110,7 +131,7 @@ static __always_inline int prepare_encap(struct __sk_buff* skb, struct replicate
 
 static __always_inline int copy_to_remote(struct __sk_buff* skb, struct replicate_state* st,
                                           const struct vtep_config* cfg, __u32 vni,
-                                          __be32 remote_ip) {
+                                          __be32 remote_ip, int last) {
     if (prepare_encap(skb, st, cfg)) return 0;
     struct vtep_next_hop nh = {};
     int status = resolve_next_hop(skb, cfg, remote_ip, &nh);
@@ -125,7 +146,7 @@ static __always_inline int copy_to_remote(struct __sk_buff* skb, struct replicat
         count_once(VTEP_CTR_DROP_ADJUST_FAILED);
         return 0;
     }
-    return emit_copy(skb, st, nh.ifindex, VTEP_CTR_REPLICATED_REMOTE);
+    return emit_copy(skb, st, nh.ifindex, VTEP_CTR_REPLICATED_REMOTE, last);
 }
 
 /* The flood loops run through bpf_loop: the verifier then checks one iteration instead
@@ -138,7 +159,8 @@ struct flood_loop {
     __u32 vni;
     __u32 skip_ifindex;
     __u32 skip_vlan;
-    int replay_copy_done;
+    __u32 last_index; /* the step whose copy is the frame itself; beyond the loop: none */
+    int done;
 };
 
 static long flood_binding_step(__u32 i, void* data) {
@@ -147,8 +169,9 @@ static long flood_binding_step(__u32 i, void* data) {
     /* The mask (the array size is a power of two) is the bound the verifier sees. */
     const struct vtep_ls_binding* b = &loop->ls->bindings[i & (VTEP_MAX_LS_BINDINGS - 1)];
     if (b->ifindex == loop->skip_ifindex && b->vlan == loop->skip_vlan) return 0;
-    if (copy_to_binding(loop->skb, loop->st, b->ifindex, b->vlan, b->stats_index)) {
-        loop->replay_copy_done = 1;
+    if (copy_to_binding(loop->skb, loop->st, b->ifindex, b->vlan, b->stats_index,
+                        i == loop->last_index)) {
+        loop->done = 1;
         return 1;
     }
     return 0;
@@ -158,20 +181,37 @@ static long flood_remote_step(__u32 i, void* data) {
     struct flood_loop* loop = data;
     if (i >= loop->ls->n_flood_ips) return 1;
     __be32 remote_ip = loop->ls->flood_ips[i & (VTEP_MAX_FLOOD_IPS - 1)];
-    if (copy_to_remote(loop->skb, loop->st, loop->cfg, loop->vni, remote_ip)) {
-        loop->replay_copy_done = 1;
+    if (copy_to_remote(loop->skb, loop->st, loop->cfg, loop->vni, remote_ip,
+                       i == loop->last_index)) {
+        loop->done = 1;
         return 1;
     }
     return 0;
 }
 
+/* Copies to the logical switch's bindings except (skip_ifindex, skip_vlan). With
+ * `last_here` no copy follows them: the last binding gets the frame itself. */
 static __always_inline int flood_to_bindings(struct __sk_buff* skb, struct replicate_state* st,
                                              const struct vtep_logical_switch* ls,
-                                             __u32 skip_ifindex, __u32 skip_vlan) {
+                                             __u32 skip_ifindex, __u32 skip_vlan, int last_here) {
     struct flood_loop loop = {
         .skb = skb, .st = st, .ls = ls, .skip_ifindex = skip_ifindex, .skip_vlan = skip_vlan};
+    loop.last_index = VTEP_MAX_LS_BINDINGS;
+    __u32 n = ls->n_bindings;
+    if (last_here && n > 0 && n <= VTEP_MAX_LS_BINDINGS) {
+        __u32 last = n - 1;
+        const struct vtep_ls_binding* b = &ls->bindings[last & (VTEP_MAX_LS_BINDINGS - 1)];
+        if (b->ifindex == skip_ifindex && b->vlan == skip_vlan) last--;
+        loop.last_index = last; /* wraps beyond the loop when nothing is left */
+    }
     bpf_loop(VTEP_MAX_LS_BINDINGS, flood_binding_step, &loop, 0);
-    return loop.replay_copy_done;
+    return loop.done;
+}
+
+/* Whether flood_to_remotes will try to make any copy. */
+static __always_inline int has_remote_copies(const struct vtep_logical_switch* ls) {
+    if (ls->replication_mode == VTEP_REPLICATION_SERVICE_NODE) return ls->n_service_nodes > 0;
+    return ls->n_flood_ips > 0;
 }
 
 static __always_inline int flood_to_remotes(struct __sk_buff* skb, struct replicate_state* st,
@@ -183,11 +223,12 @@ static __always_inline int flood_to_remotes(struct __sk_buff* skb, struct replic
         __u32 pick = st->hash % n;
         asm volatile("" : "+r"(pick)); /* keep the mask below: it is the verifier's bound */
         pick &= VTEP_MAX_SERVICE_NODES - 1;
-        return copy_to_remote(skb, st, cfg, vni, ls->service_nodes[pick]);
+        return copy_to_remote(skb, st, cfg, vni, ls->service_nodes[pick], 1);
     }
     struct flood_loop loop = {.skb = skb, .st = st, .ls = ls, .cfg = cfg, .vni = vni};
+    loop.last_index = ls->n_flood_ips - 1;
     bpf_loop(VTEP_MAX_FLOOD_IPS, flood_remote_step, &loop, 0);
-    return loop.replay_copy_done;
+    return loop.done;
 }
 
 /* Removes the frame's 802.1Q tag (accelerated or in the data) and gives its VLAN.
@@ -241,12 +282,14 @@ static __always_inline int replicate_from_access(struct __sk_buff* skb, __u32 in
         __builtin_memcpy(dst.mac, eth.h_dest, ETH_ALEN);
         struct vtep_remote_mac* remote = bpf_map_lookup_elem(&vtep_remote_macs, &dst);
         if (remote) {
-            if (copy_to_remote(skb, &st, cfg, vni, remote->remote_ip)) return TC_ACT_OK;
+            if (copy_to_remote(skb, &st, cfg, vni, remote->remote_ip, 1) && replay_mode)
+                return tc_replay_copy_done();
             return tc_finish(&st);
         }
     }
-    if (flood_to_bindings(skb, &st, ls, ingress, vlan)) return TC_ACT_OK;
-    if (flood_to_remotes(skb, &st, cfg, ls, vni)) return TC_ACT_OK;
+    if (flood_to_bindings(skb, &st, ls, ingress, vlan, !has_remote_copies(ls)) && replay_mode)
+        return tc_replay_copy_done();
+    if (flood_to_remotes(skb, &st, cfg, ls, vni) && replay_mode) return tc_replay_copy_done();
     return tc_finish(&st);
 }
 
@@ -286,12 +329,15 @@ static __always_inline int replicate_from_uplink(struct __sk_buff* skb) {
         if (local) {
             struct vtep_binding_key key = {.ifindex = local->ifindex, .vlan = local->vlan};
             struct vtep_binding* binding = bpf_map_lookup_elem(&vtep_bindings, &key);
-            if (binding && copy_to_binding(skb, &st, key.ifindex, key.vlan, binding->stats_index))
-                return TC_ACT_OK;
-            if (binding) return tc_finish(&st);
+            if (binding) {
+                if (copy_to_binding(skb, &st, key.ifindex, key.vlan, binding->stats_index, 1) &&
+                    replay_mode)
+                    return tc_replay_copy_done();
+                return tc_finish(&st);
+            }
         }
     }
-    if (flood_to_bindings(skb, &st, ls, 0, 0x10000)) return TC_ACT_OK;
+    if (flood_to_bindings(skb, &st, ls, 0, 0x10000, 1) && replay_mode) return tc_replay_copy_done();
     return tc_finish(&st);
 }
 
