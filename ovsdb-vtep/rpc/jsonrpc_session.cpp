@@ -1,5 +1,6 @@
 #include "rpc/jsonrpc_session.h"
 
+#include <boost/asio/ssl/error.hpp>
 #include <iostream>
 
 #include "ovsdb/json_reader.h"
@@ -48,7 +49,10 @@ void JsonRpcSession::read() {
         asio::buffer(read_buffer_), [this, self](const ErrorCode& ec, size_t n) {
             if (closed_) return;
             if (ec) {
-                close(ec == asio::error::eof ? "connection closed by peer" : ec.message());
+                // A TLS peer that closes without close_notify ends the same way.
+                close(ec == asio::error::eof || ec == asio::ssl::error::stream_truncated
+                          ? "connection closed by peer"
+                          : ec.message());
                 return;
             }
             on_data(n);

@@ -248,8 +248,12 @@ class Listener : public Remote {
         auto id = std::make_shared<OvsdbServer::SessionId>(0);
         *id = server_.accept(
             std::move(transport),
-            [this, alive = alive_, id](const std::string&) {
-                if (*alive) sessions_.erase(*id);
+            [this, alive = alive_, id](const std::string& reason) {
+                if (!*alive) return;
+                sessions_.erase(*id);
+                // A client leaving is normal; the server dropping one (backlog over the
+                // limit, probe unanswered, bad input) is worth showing in the status.
+                if (reason != "connection closed by peer") last_error_ = reason;
             },
             &options);
         sessions_.insert(*id);
