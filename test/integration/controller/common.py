@@ -111,11 +111,27 @@ class Switch(Server):
         return reply["result"]
 
     def managers(self):
-        """Manager rows by target: (is_connected, status dict)."""
-        (result,) = self.transact({"op": "select", "table": "Manager", "where": [],
-                                   "columns": ["target", "is_connected", "status"]})
+        """Manager rows by target: (is_connected, status dict). Polled often, so over one
+        connection kept for the purpose."""
+        if getattr(self, "_poller", None) is None:
+            self._poller = Client(self.unix_remote)
+        try:
+            reply = self._poller.call("transact", [DB, {
+                "op": "select", "table": "Manager", "where": [],
+                "columns": ["target", "is_connected", "status"]}], timeout=10)
+        except (Closed, Timeout, OSError):
+            self._poller.close()
+            self._poller = None
+            raise
+        assert reply.get("error") is None, reply
         return {row["target"]: (row["is_connected"], dict(row["status"][1]))
-                for row in result["rows"]}
+                for row in reply["result"][0]["rows"]}
+
+    def halt(self):
+        if getattr(self, "_poller", None) is not None:
+            self._poller.close()
+            self._poller = None
+        return super().halt()
 
 
 def wait_for_log(switch, text, timeout=10.0, count=1):

@@ -15,7 +15,7 @@ against what it sees, within a second of each change (polling with a deadline).
   opens the new one.
 - inactivity_probe: a row's inactivity_probe makes the switch probe an idle controller,
   keep one that answers and drop one that does not (with last_error saying why); changing
-  the column reconfigures the connection.
+  the column reconfigures the connection; a pssl row's probe applies to its sessions.
 - max_backoff: reconnection attempts to a controller whose TLS handshake always fails
   come no further apart than the row's max_backoff, and grow to a larger one after the
   column changes.
@@ -24,7 +24,8 @@ against what it sees, within a second of each change (polling with a deadline).
 - dscp_from_other_config: other_config:dscp marks the connection (seen with ss --tos),
   and a change applies to the live connection.
 - status_follows_reality: state ACTIVE/BACKOFF, sec_since_connect/disconnect,
-  last_error, locks_held/locks_waiting, n_connections and bound_port of a pssl listener.
+  last_error, locks_held/locks_waiting/locks_lost, n_connections and bound_port of a
+  pssl listener.
 """
 
 import argparse
@@ -182,6 +183,25 @@ def main():
                 status_is(s, silent.target, lambda up, st: "inactivity probe" in
                           st.get("last_error", ""), "last_error naming the probe")
 
+            # A pssl manager's probe applies to the sessions it accepts.
+            s.vtep_ctl("set-manager", "pssl:0:127.0.0.1", "--", "set", "Manager",
+                       "pssl:0:127.0.0.1", "inactivity_probe=1000")
+            _, st = wait_for_manager(s, "pssl:0:127.0.0.1", lambda up, st: "bound_port" in st,
+                                     "bound_port", timeout=deadline)
+            context = client_context(setup.controller, setup.switch_ca.cert)
+            with tls_client(int(st["bound_port"]), context) as client:
+                started = time.monotonic()
+                probe = client.recv(timeout=1 + SLACK + 5)
+                assert probe.get("method") == "echo", probe
+                try:  # not answered: the switch hangs up
+                    message = client.recv(timeout=1 + SLACK + 5)
+                except (Closed, ssl.SSLError, OSError):
+                    pass
+                else:
+                    raise AssertionError("still served after ignoring a probe: %r" % message)
+                print("    pssl session that ignored its probe dropped after %.2f s" %
+                      (time.monotonic() - started))
+
     @suite.test
     def max_backoff():
         # A plain listener on an ssl: target: every TLS handshake fails, so the switch
@@ -270,6 +290,21 @@ def main():
                       "locks_held")
             status_is(s, two.target, lambda up, st: st.get("locks_waiting") == "vtep_lock",
                       "locks_waiting")
+            # Steals: the thief holds the lock; a previous owner that had asked with
+            # "lock" waits for it again, one that had stolen it has lost it.
+            # (A waiter may not steal: it gives up waiting first.)
+            assert peer_two.call("unlock", ["vtep_lock"])["result"] == {}
+            assert peer_two.call("steal", ["vtep_lock"])["result"] == {"locked": True}
+            status_is(s, two.target, lambda up, st: st.get("locks_held") == "vtep_lock",
+                      "locks_held after the steal")
+            status_is(s, one.target, lambda up, st: st.get("locks_waiting") == "vtep_lock" and
+                      "locks_held" not in st, "locks_waiting after the steal")
+            assert peer_one.call("unlock", ["vtep_lock"])["result"] == {}
+            assert peer_one.call("steal", ["vtep_lock"])["result"] == {"locked": True}
+            status_is(s, one.target, lambda up, st: st.get("locks_held") == "vtep_lock",
+                      "locks_held after stealing back")
+            status_is(s, two.target, lambda up, st: st.get("locks_lost") == "vtep_lock" and
+                      "locks_held" not in st, "locks_lost after the lock was stolen back")
 
             # The controller goes away (and stays away): BACKOFF, not connected, and why.
             one.close()
@@ -279,9 +314,11 @@ def main():
             print("    disconnection reflected after %.2f s: %s" % (took, st))
             if not reference:
                 assert st.get("last_error"), st
-                # The lock passes to the other connection.
-                status_is(s, two.target, lambda up, st: st.get("locks_held") == "vtep_lock",
-                          "locks_held after the holder left")
+            # The clock of a connection that stays up moves on (clock-only changes are
+            # written every few seconds, not at once).
+            wait_for_manager(s, two.target, lambda up, st: up and
+                             int(st.get("sec_since_connect", 0)) >= 2,
+                             "sec_since_connect to count", timeout=deadline + 5)
             # It comes back on the same port: ACTIVE again.
             with PeerListener(port=one.port) as back:
                 connected(s, back)
