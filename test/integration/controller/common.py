@@ -134,6 +134,34 @@ class Switch(Server):
         return super().halt()
 
 
+def fill_logical_switches(switch, rows=100, size=8192):
+    """Logical_Switch rows ls-0... with `size`-byte descriptions: what a client that
+    monitors the whole table is owed, in large messages."""
+    switch.transact(*({"op": "insert", "table": "Logical_Switch",
+                       "row": {"name": "ls-%d" % i, "description": ("%08d" % i) * (size // 8)}}
+                      for i in range(rows)))
+    return rows
+
+
+def commit_until(switch, done, what, rows=100, limit=5000):
+    """Commits small changes to the rows of fill_logical_switches (each a whole-row update
+    for a monitor of the table) until done() holds."""
+    with Client(switch.unix_remote) as writer:
+        for n in range(limit):
+            if done():
+                return
+            reply = writer.call("transact", [DB, {
+                "op": "update", "table": "Logical_Switch",
+                "where": [["name", "==", "ls-%d" % (n % rows)]], "row": {"tunnel_key": n}}])
+            assert reply.get("error") is None, reply
+    wait_for(done, 10, what)
+
+
+# A monitor of the whole Logical_Switch table, for clients that will not read the updates.
+MONITOR_ALL = {"method": "monitor", "id": "stalled",
+               "params": [DB, "stalled", {"Logical_Switch": {}}]}
+
+
 def wait_for_log(switch, text, timeout=10.0, count=1):
     """Waits until `text` appears `count` times in the switch's log; returns the log."""
     return wait_for(lambda: switch.log().count(text) >= count and switch.log(),
@@ -210,6 +238,16 @@ def tls_client(port, context):
 # Listeners the test owns: they receive the switch's outgoing connections (tcp:/ssl:
 # remotes, Manager targets) and act as a minimal controller on each.
 
+def tcp_established(sock):
+    """Whether a socket is still ESTABLISHED: without reading, this is how a client sees
+    that the switch hung up (its FIN or RST moves the socket to another state; a FIN
+    waits behind the data the client has not read, though)."""
+    try:
+        return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] == 1
+    except OSError:
+        return False
+
+
 class Peer:
     """One connection from the switch. A thread reads it, answers the switch's echo
     (inactivity) probes unless `answer_echo` is false, and keeps replies for `call`;
@@ -221,6 +259,7 @@ class Peer:
         self.name = name
         self.answer_echo = answer_echo
         self.echo_requests = 0
+        self.stalled = False  # stall(): stop reading, as a hung controller would
         self.accepted_at = time.monotonic()
         self.closed_at = None
         self.lock = threading.Lock()        # one TLS operation at a time
@@ -249,6 +288,11 @@ class Peer:
         utf8 = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
         buffer = ""
         while True:
+            if self.stalled:
+                if self._peer_closed_while_stalled():
+                    break
+                time.sleep(0.05)  # stalled on purpose: only watch for the switch hanging up
+                continue
             pending = isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()
             if not pending:
                 try:
@@ -279,6 +323,15 @@ class Peer:
         with self.changed:
             self.closed_at = time.monotonic()
             self.changed.notify_all()
+
+    def stall(self, request=None):
+        """Sends `request` (a monitor, say) and then never reads again."""
+        if request is not None:
+            self._send(request)
+        self.stalled = True
+
+    def _peer_closed_while_stalled(self):
+        return not tcp_established(self.sock)
 
     def _handle(self, message):
         if isinstance(message, dict) and message.get("method") == "echo" and "id" in message:
@@ -336,15 +389,18 @@ class PeerListener:
     connections, plain or with TLS (`context`: a server context). Handshake failures are
     kept in `handshake_errors`. With `hang_up`, every connection is closed as soon as it is
     accepted and only its time is kept (in `attempts`): a controller that is there but
-    never completes a session. `answer_echo` is passed to each Peer."""
+    never completes a session. `answer_echo` is passed to each Peer; `rcvbuf` sets the
+    accepted sockets' receive buffer."""
 
-    def __init__(self, context=None, port=0, hang_up=False, answer_echo=True):
+    def __init__(self, context=None, port=0, hang_up=False, answer_echo=True, rcvbuf=None):
         self.context = context
         self.hang_up = hang_up
         self.answer_echo = answer_echo
         self.attempts = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if rcvbuf:  # inherited by accepted sockets: a stalled peer fills up quickly
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.bind(("127.0.0.1", port))
         self.sock.listen(64)
         self.port = self.sock.getsockname()[1]
@@ -429,9 +485,14 @@ class PeerListener:
 _expected = []
 
 
+_reference_run = [False]
+
+
 def known_bug(description):
     def mark(function):
         def run():
+            if _reference_run[0]:  # the bug is ovsdb-vtepd's: nothing to expect
+                return function()
             try:
                 function()
             except Exception as error:  # the failure is the known bug; report it
@@ -449,6 +510,7 @@ def known_bug(description):
 
 def run_suite(suite, args):
     """Runs the suite (optionally a subset) and exits with its status."""
+    _reference_run[0] = is_reference(args.server)
     status = suite.run(only=getattr(args, "test", None))
     for name, kind, description, _ in _expected:
         print("%s %s (known bug, not counted as a failure: %s)" % (kind, name, description))
