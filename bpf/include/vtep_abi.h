@@ -138,6 +138,15 @@ struct vtep_port {
     __u32 learned_macs; /* incremented by the data plane, recounted when aging */
 };
 
+/* The tunnel IPs as a dense list, the single entry of vtep_tunnel_ip_list: the uplink
+ * program compares a frame's destination with the (usually one) entries instead of
+ * hashing it. The control plane rebuilds it from vtep_tunnel_ips on every change and
+ * when it adopts pinned maps. */
+struct vtep_tunnel_ip_list {
+    __u32 count;
+    __be32 ips[VTEP_MAX_TUNNEL_IPS];
+};
+
 /* Static next hop toward a remote VTEP (key: its IP, or 0.0.0.0 as the default). When
  * none matches, the kernel's FIB and neighbour tables are asked. */
 struct vtep_next_hop {

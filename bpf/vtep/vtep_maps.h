@@ -25,6 +25,13 @@ struct {
 } vtep_tunnel_ips SEC(".maps");
 
 struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct vtep_tunnel_ip_list);
+} vtep_tunnel_ip_list SEC(".maps");
+
+struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, VTEP_MAX_BINDINGS);
     __type(key, struct vtep_binding_key);

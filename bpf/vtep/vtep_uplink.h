@@ -23,8 +23,18 @@ enum vxlan_parse {
     VXLAN_BAD_FLAGS = 4,
 };
 
+/* Every uplink frame asks this: a scan of the (usually one-entry) list is a few compares
+ * where a hash lookup would be a hash and a call. */
 static __always_inline int is_our_tunnel_ip(__be32 ip) {
-    return bpf_map_lookup_elem(&vtep_tunnel_ips, &ip) != 0;
+    __u32 key = 0;
+    struct vtep_tunnel_ip_list* list = bpf_map_lookup_elem(&vtep_tunnel_ip_list, &key);
+    if (!list) return 0;
+    __u32 count = list->count;
+    for (__u32 i = 0; i < VTEP_MAX_TUNNEL_IPS; i++) {
+        if (i >= count) return 0;
+        if (list->ips[i] == ip) return 1;
+    }
+    return 0;
 }
 
 /* frame_len: the whole frame (the caller knows it without pointer arithmetic). */

@@ -189,6 +189,9 @@ void VtepDataplane::load(const OpenOptions& options) {
 
     if (adopted_) {
         read_back_state();
+        // Pins from before the list existed have only vtep_tunnel_ips: derive it before
+        // any of the new programs is attached.
+        write_tunnel_ip_list();
     } else {
         vtep_config config{};
         config.uplink_mtu = 1500;
@@ -281,10 +284,23 @@ void VtepDataplane::add_tunnel_ip(Ipv4Address ip) {
         fail("adding tunnel IP " + ip.to_string() + " (at most " +
                  std::to_string(VTEP_MAX_TUNNEL_IPS) + ")",
              errno);
+    write_tunnel_ip_list();
 }
 
 void VtepDataplane::remove_tunnel_ip(Ipv4Address ip) {
     bpf_map_delete_elem(map_fd("vtep_tunnel_ips"), &ip.network_order);
+    write_tunnel_ip_list();
+}
+
+// The programs read the tunnel IPs from the list; vtep_tunnel_ips stays the record.
+void VtepDataplane::write_tunnel_ip_list() {
+    vtep_tunnel_ip_list list{};
+    for_each_key<uint32_t>(map_fd("vtep_tunnel_ips"), [&](uint32_t ip) {
+        if (list.count < VTEP_MAX_TUNNEL_IPS) list.ips[list.count++] = ip;
+    });
+    uint32_t key = 0;
+    if (bpf_map_update_elem(map_fd("vtep_tunnel_ip_list"), &key, &list, BPF_ANY))
+        fail("writing vtep_tunnel_ip_list", errno);
 }
 
 void VtepDataplane::set_static_next_hop(Ipv4Address remote, uint32_t ifindex, MacAddress dst_mac,

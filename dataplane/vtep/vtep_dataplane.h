@@ -169,6 +169,7 @@ class VtepDataplane {
     void load(const OpenOptions& options);
     void read_back_state();
     void write_logical_switch(uint32_t vni);
+    void write_tunnel_ip_list();
     void count_static_next_hops();
     uint32_t allocate_stats_index();
     int map_fd(const char* name) const;

@@ -40,7 +40,7 @@ namespace {
 constexpr double kTenGigNsPer64B = 67.2;  // (64 + 20 bytes of preamble and gap) * 8 / 10 Gb/s
 constexpr double kTargetNs = 40.0;
 constexpr uint32_t kWarmRepeat = 200000;
-constexpr int kWarmRounds = 5;
+constexpr int kWarmRounds = 15;
 
 struct Frame {
     std::vector<uint8_t> bytes;

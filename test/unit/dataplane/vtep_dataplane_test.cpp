@@ -1,15 +1,19 @@
 // VtepDataplane's control API against the real programs (replay loads, so no devices are
 // needed): refusals, learning events, aging, the per-port limit, per-binding statistics,
 // pinning and adoption, and reconciling a changed static configuration.
+#include <bpf/bpf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <set>
 
 #include "dataplane/vtep/replay_ports.h"
 #include "dataplane/vtep/static_config.h"
 #include "dataplane/vtep/vtep_dataplane.h"
 #include "dataplane/vtep/vtep_replay.h"
+#include "vtep_abi.h"
 
 using namespace vtep::dataplane;
 
@@ -190,6 +194,43 @@ TEST_CASE("vtep api: a pinned instance is adopted with its state, not flushed") 
     }
     VtepDataplane::remove_pins(instance);
     CHECK_FALSE(std::filesystem::exists(std::string(VtepDataplane::kPinRoot) + "/" + instance));
+}
+
+TEST_CASE("vtep api: adopting pins that lack the tunnel IP list derives it from the tunnel IPs") {
+    auto instance = instance_name("adopt-list");
+    VtepDataplane::remove_pins(instance);
+    std::string list_pin =
+        std::string(VtepDataplane::kPinRoot) + "/" + instance + "/vtep_tunnel_ip_list";
+    {
+        VtepDataplane first(OpenOptions{.instance = instance, .replay = false});
+        configure(first);
+        first.add_tunnel_ip(Ipv4Address::parse("192.0.2.9"));
+    }
+    // As an instance pinned before the list existed leaves it.
+    REQUIRE(unlink(list_pin.c_str()) == 0);
+    {
+        VtepDataplane second(OpenOptions{.instance = instance, .replay = false});
+        CHECK(second.adopted());
+        int fd = bpf_obj_get(list_pin.c_str());
+        REQUIRE(fd >= 0);
+        vtep_tunnel_ip_list list{};
+        uint32_t key = 0;
+        REQUIRE(bpf_map_lookup_elem(fd, &key, &list) == 0);
+        close(fd);
+        std::set<uint32_t> ips(list.ips, list.ips + std::min<uint32_t>(list.count, 16));
+        CHECK(list.count == 2);
+        CHECK(ips == std::set<uint32_t>{Ipv4Address::parse("192.0.2.1").network_order,
+                                        Ipv4Address::parse("192.0.2.9").network_order});
+        // Removing one rewrites the list the programs read.
+        second.remove_tunnel_ip(Ipv4Address::parse("192.0.2.9"));
+        fd = bpf_obj_get(list_pin.c_str());
+        REQUIRE(fd >= 0);
+        REQUIRE(bpf_map_lookup_elem(fd, &key, &list) == 0);
+        close(fd);
+        CHECK(list.count == 1);
+        CHECK(list.ips[0] == Ipv4Address::parse("192.0.2.1").network_order);
+    }
+    VtepDataplane::remove_pins(instance);
 }
 
 TEST_CASE("vtep config: reconciling removes what is gone and keeps learned MACs") {
