@@ -2,6 +2,7 @@
 // (a scalar is a set of exactly one). Keys are kept sorted and unique.
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "ovsdb/atom.h"
@@ -11,9 +12,18 @@
 
 namespace vtep::ovsdb {
 
+// 32 bytes. Most columns hold zero or one atom (scalars, optional values), so a set of at
+// most one atom is kept in place; larger sets and every non-empty map use one heap block
+// holding the keys and then the values.
 class Datum {
-public:
-    Datum() = default;
+  public:
+    Datum() : size_(0), capacity_(0), map_(false) {}
+    Datum(const Datum& other);
+    Datum(Datum&& other) noexcept;
+    Datum& operator=(const Datum& other);
+    Datum& operator=(Datum&& other) noexcept;
+    ~Datum() { clear(); }
+
     static Datum default_of(const Type& type);  // empty, or one default atom if n_min == 1
     static Datum scalar(Atom atom);
     static Datum from_sorted_keys(std::vector<Atom> keys);
@@ -26,14 +36,20 @@ public:
     static Result<Datum> from_json(const Type& type, const Json& json, SymbolTable* symbols,
                                    bool check_size = true);
     Json to_json(const Type& type) const;
+    // The same value as JSON text (Open vSwitch's compact form), without building a tree.
+    void append_json_text(const Type& type, std::string& out) const;
 
-    size_t size() const { return keys_.size(); }
-    bool empty() const { return keys_.empty(); }
-    bool is_map() const { return !values_.empty() || map_; }
-    const Atom& key(size_t i) const { return keys_[i]; }
-    const Atom& value(size_t i) const { return values_[i]; }
-    const std::vector<Atom>& keys_vector() const { return keys_; }
-    const std::vector<Atom>& values_vector() const { return values_; }
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    bool is_map() const { return map_; }
+    const Atom& key(size_t i) const { return keys_data()[i]; }
+    const Atom& value(size_t i) const { return values_data()[i]; }
+    std::span<const Atom> keys() const { return {keys_data(), size_}; }
+    // Empty unless this is a map.
+    std::span<const Atom> values() const { return {values_data(), map_ ? size_ : 0}; }
+    // The same under their earlier names.
+    std::span<const Atom> keys_vector() const { return keys(); }
+    std::span<const Atom> values_vector() const { return values(); }
 
     // Index of 'k' among the keys, or -1.
     long find_key(const Atom& k) const;
@@ -49,8 +65,9 @@ public:
     // value (the "delete" mutator).
     void erase_all(const Datum& other, bool other_is_map);
     void erase_key(const Atom& k);
-    void add(Atom key);                  // into a set, keeping order; no-op if present
-    void add(Atom key, Atom value);      // into a map, keeping order; no-op if key present
+    void erase_at(size_t i);         // the i-th key (and value)
+    void add(Atom key);              // into a set, keeping order; no-op if present
+    void add(Atom key, Atom value);  // into a map, keeping order; no-op if key present
 
     // update2 difference between two values of a composite column, and its application.
     static Datum diff(const Datum& old_value, const Datum& new_value, const Type& type);
@@ -58,20 +75,36 @@ public:
 
     Status check_constraints(const Type& type) const;
 
-    bool operator==(const Datum& other) const {
-        return keys_ == other.keys_ && values_ == other.values_;
-    }
+    bool operator==(const Datum& other) const;
     size_t hash() const;
     std::string to_display_string(const Type& type) const;
 
-    std::vector<Atom>& mutable_keys() { return keys_; }
-    std::vector<Atom>& mutable_values() { return values_; }
+    // The keys for in-place arithmetic (the caller restores the order).
+    std::span<Atom> mutable_keys() { return {keys_data(), size_}; }
     void set_map(bool m) { map_ = m; }
 
-private:
-    std::vector<Atom> keys_;
-    std::vector<Atom> values_;  // parallel to keys_ for maps
-    bool map_ = false;
+  private:
+    bool in_place() const { return capacity_ == 0; }
+    Atom* keys_data() { return in_place() ? &one_ : block_; }
+    const Atom* keys_data() const { return in_place() ? &one_ : block_; }
+    Atom* values_data() { return in_place() ? nullptr : block_ + capacity_; }
+    const Atom* values_data() const { return in_place() ? nullptr : block_ + capacity_; }
+
+    void clear();
+    void clear_without_freeing();  // after the block was handed to another datum
+    void reserve(size_t n);        // room for n keys (and values)
+    void push_back(Atom key);
+    void push_back(Atom key, Atom value);
+    void insert_at(size_t pos, Atom key, const Atom* value);
+
+    union {
+        Atom one_;  // live when in_place() and size_ == 1
+        Atom* block_;
+    };
+    uint32_t size_;
+    uint32_t capacity_ : 31;  // 0: in place
+    uint32_t map_ : 1;
 };
+static_assert(sizeof(Datum) == 32);
 
 }  // namespace vtep::ovsdb

@@ -172,9 +172,8 @@ struct Executor {
                 for (const ColumnSchema* c : sort) {
                     Datum da = a->value(*c), db_ = b->value(*c);
                     if (da == db_) continue;
-                    return std::lexicographical_compare(
-                        da.keys_vector().begin(), da.keys_vector().end(),
-                        db_.keys_vector().begin(), db_.keys_vector().end());
+                    return std::lexicographical_compare(da.keys().begin(), da.keys().end(),
+                                                        db_.keys().begin(), db_.keys().end());
                 }
                 return false;
             });

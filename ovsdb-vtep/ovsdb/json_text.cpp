@@ -3,9 +3,7 @@
 #include <cstdio>
 
 namespace vtep::ovsdb {
-namespace {
-
-void append_string(const std::string& s, std::string& out) {
+void append_json_string(std::string_view s, std::string& out) {
     out.push_back('"');
     for (unsigned char c : s) {
         switch (c) {
@@ -28,8 +26,6 @@ void append_string(const std::string& s, std::string& out) {
     }
     out.push_back('"');
 }
-
-}  // namespace
 
 void append_json_text(const nlohmann::json& json, std::string& out) {
     using T = nlohmann::json::value_t;
@@ -55,7 +51,9 @@ void append_json_text(const nlohmann::json& json, std::string& out) {
             out += buf;
             break;
         }
-        case T::string: append_string(json.get_ref<const std::string&>(), out); break;
+        case T::string:
+            append_json_string(json.get_ref<const std::string&>(), out);
+            break;
         case T::array: {
             out.push_back('[');
             bool first = true;
@@ -74,7 +72,7 @@ void append_json_text(const nlohmann::json& json, std::string& out) {
             for (const auto& [k, v] : json.items()) {
                 if (!first) out.push_back(',');
                 first = false;
-                append_string(k, out);
+                append_json_string(k, out);
                 out.push_back(':');
                 append_json_text(v, out);
             }

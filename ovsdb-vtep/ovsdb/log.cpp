@@ -174,7 +174,8 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
 }
 
 struct GoodRecord {
-    nlohmann::json json;
+    nlohmann::json json;  // when parsed
+    std::string payload;  // when not parsed
     std::uint64_t end = 0;
 };
 struct BadRecord {
@@ -183,8 +184,9 @@ struct BadRecord {
 struct EndOfFile {};
 using RecordAt = std::variant<GoodRecord, BadRecord, EndOfFile>;
 
-// Decodes the record that starts at 'offset' of a file of 'file_size' bytes.
-RecordAt record_at(int fd, std::uint64_t offset, std::uint64_t file_size) {
+// Decodes the record that starts at 'offset' of a file of 'file_size' bytes. With
+// 'parse_json' false the payload is checked against its SHA-1 only and handed back as text.
+RecordAt record_at(int fd, std::uint64_t offset, std::uint64_t file_size, bool parse_json = true) {
     if (offset >= file_size) return EndOfFile{};
     std::string head = read_at(fd, offset, kMaxHeaderLine);
     auto newline = head.find('\n');
@@ -224,6 +226,11 @@ RecordAt record_at(int fd, std::uint64_t offset, std::uint64_t file_size) {
                          std::string(header->sha1)};
     }
     GoodRecord good;
+    if (!parse_json) {
+        good.payload = std::move(payload);
+        good.end = payload_offset + header->payload_length;
+        return good;
+    }
     try {
         good.json = nlohmann::json::parse(payload);
     } catch (const nlohmann::json::parse_error& e) {
@@ -498,42 +505,91 @@ DatabaseLog DatabaseLog::open(const std::string& path, OpenMode mode) {
     return DatabaseLog(std::move(state));
 }
 
-std::optional<nlohmann::json> DatabaseLog::read_next() {
+namespace {
+
+LogError damaged_inside(const std::string& path, std::uint64_t offset, const std::string& reason,
+                        std::uint64_t next, std::uint64_t good_records) {
+    return LogError(path, offset,
+                    reason + "; a valid record follows at offset " + std::to_string(next) +
+                        ", so the file is damaged inside, not torn at its end. Restore it from "
+                        "a backup, or keep the " +
+                        std::to_string(good_records) +
+                        " records before the damage with "
+                        "`truncate -s " +
+                        std::to_string(offset) + " " + path + "`");
+}
+
+}  // namespace
+
+bool DatabaseLog::read_record(bool parse_json, nlohmann::json* json, std::string* payload) {
     State& s = *state_;
     s.last_record_start.reset();
     if (s.corruption) throw *s.corruption;
-    if (s.reading_done) return std::nullopt;
+    if (s.reading_done) return false;
 
     std::uint64_t offset = s.end;
     try {
         // Re-read the size: a read-only reader may be following a file that is growing.
         std::uint64_t size = file_size_of(s.fd);
-        RecordAt record = record_at(s.fd, offset, size);
+        RecordAt record = record_at(s.fd, offset, size, parse_json);
         if (auto* good = std::get_if<GoodRecord>(&record)) {
             s.last_record_start = offset;
             s.count_record(good->end);
-            return std::move(good->json);
+            if (json) *json = std::move(good->json);
+            if (payload) *payload = std::move(good->payload);
+            return true;
         }
         s.reading_done = true;
-        if (std::holds_alternative<EndOfFile>(record)) return std::nullopt;
-
-        const std::string& reason = std::get<BadRecord>(record).reason;
-        if (auto next = find_valid_record_after(s.fd, offset, size)) {
-            s.reading_done = false;
-            s.corruption = LogError(
-                s.path, offset,
-                reason + "; a valid record follows at offset " + std::to_string(*next) +
-                    ", so the file is damaged inside, not torn at its end. Restore it from a "
-                    "backup, or keep the " +
-                    std::to_string(s.records) + " records before the damage with `truncate -s " +
-                    std::to_string(offset) + " " + s.path + "`");
-            throw *s.corruption;
-        }
-        dropped_tail_ = DroppedTail{offset, size - offset, reason};
-        s.tail_needs_truncation = true;
-        return std::nullopt;
+        if (std::holds_alternative<EndOfFile>(record)) return false;
+        handle_damage(offset, size, std::get<BadRecord>(record).reason);
+        return false;
     } catch (const std::system_error& e) {
         throw LogError(s.path, offset, "read failed: " + e.code().message());
+    }
+}
+
+// A bad record at 'offset': a torn tail to drop, unless valid records follow it.
+void DatabaseLog::handle_damage(std::uint64_t offset, std::uint64_t size,
+                                const std::string& reason) {
+    State& s = *state_;
+    if (auto next = find_valid_record_after(s.fd, offset, size)) {
+        s.reading_done = false;
+        s.corruption = damaged_inside(s.path, offset, reason, *next, s.records);
+        throw *s.corruption;
+    }
+    dropped_tail_ = DroppedTail{offset, size - offset, reason};
+    s.tail_needs_truncation = true;
+}
+
+std::optional<nlohmann::json> DatabaseLog::read_next() {
+    nlohmann::json json;
+    if (!read_record(true, &json, nullptr)) return std::nullopt;
+    return json;
+}
+
+std::optional<std::string> DatabaseLog::read_next_payload() {
+    std::string payload;
+    if (!read_record(false, nullptr, &payload)) return std::nullopt;
+    return payload;
+}
+
+void DatabaseLog::reject_damaged_last_record(const std::string& reason) {
+    State& s = *state_;
+    if (!s.last_record_start) {
+        throw LogError(s.path, s.end,
+                       "reject_damaged_last_record() must directly follow a read that "
+                       "returned a record");
+    }
+    std::uint64_t start = *s.last_record_start;
+    s.end = start;
+    --s.records;
+    if (s.records <= 1) s.snapshot_size = start;
+    s.last_record_start.reset();
+    s.reading_done = true;
+    try {
+        handle_damage(start, file_size_of(s.fd), reason);
+    } catch (const std::system_error& e) {
+        throw LogError(s.path, start, "read failed: " + e.code().message());
     }
 }
 

@@ -125,6 +125,11 @@ class DatabaseLog {
     // file is corrupt in the middle, so truncating would lose committed transactions)
     // throws LogError, as do I/O errors.
     std::optional<nlohmann::json> read_next();
+    // The next record's payload (one line of JSON text, SHA-1 checked but not parsed), for
+    // readers that parse it themselves. If it turns out not to be valid JSON, call
+    // reject_damaged_last_record(): the outcome is then the same as read_next()'s.
+    std::optional<std::string> read_next_payload();
+    void reject_damaged_last_record(const std::string& reason);
     // Reads every remaining record.
     std::vector<nlohmann::json> read_all();
     // The record last returned by read_next() could not be applied (e.g. it breaks the
@@ -180,6 +185,8 @@ class DatabaseLog {
     struct State;
     explicit DatabaseLog(std::unique_ptr<State> state);
     void prepare_for_write(const char* operation);
+    bool read_record(bool parse_json, nlohmann::json* json, std::string* payload);
+    void handle_damage(std::uint64_t offset, std::uint64_t size, const std::string& reason);
     std::unique_ptr<State> state_;
     std::optional<DroppedTail> dropped_tail_;
 };

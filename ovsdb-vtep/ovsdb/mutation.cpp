@@ -174,7 +174,7 @@ Status MutationSet::apply(Row& row) const {
             }
             default: {
                 const Atom& y = m.arg.key(0);
-                std::vector<Atom>& keys = dst.mutable_keys();
+                std::span<Atom> keys = dst.mutable_keys();
                 for (Atom& a : keys) {
                     if (type.key.type == AtomicType::Integer) {
                         int64_t x = a.integer();

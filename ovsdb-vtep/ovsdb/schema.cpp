@@ -50,7 +50,7 @@ Json ColumnSchema::to_json() const {
     return j;
 }
 
-const ColumnSchema* TableSchema::find_column(const std::string& column) const {
+const ColumnSchema* TableSchema::find_column(std::string_view column) const {
     if (column == "_uuid") return &uuid_column;
     if (column == "_version") return &version_column;
     auto it = by_name_.find(column);
@@ -207,7 +207,7 @@ void DatabaseSchema::resolve_references() {
                 if (base->is_ref()) base->ref_table = find_table(base->ref_table_name);
 }
 
-const TableSchema* DatabaseSchema::find_table(const std::string& table) const {
+const TableSchema* DatabaseSchema::find_table(std::string_view table) const {
     auto it = by_name_.find(table);
     return it == by_name_.end() ? nullptr : &tables[it->second];
 }

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ovsdb/error.h"
@@ -43,12 +44,12 @@ struct TableSchema {
     static Result<TableSchema> from_json(const Json& json, const std::string& name);
     Json to_json(bool default_is_root) const;
     // Finds a user column or _uuid/_version; null if there is no such column.
-    const ColumnSchema* find_column(const std::string& name) const;
+    const ColumnSchema* find_column(std::string_view name) const;
     bool has_refs() const;
 
 private:
-    std::map<std::string, size_t> by_name_;
-    friend struct DatabaseSchema;
+  std::map<std::string, size_t, std::less<>> by_name_;
+  friend struct DatabaseSchema;
 };
 
 struct DatabaseSchema {
@@ -59,10 +60,10 @@ struct DatabaseSchema {
 
     static Result<std::shared_ptr<DatabaseSchema>> from_json(const Json& json);
     Json to_json() const;
-    const TableSchema* find_table(const std::string& name) const;
+    const TableSchema* find_table(std::string_view name) const;
 
-private:
-    std::map<std::string, size_t> by_name_;
+  private:
+    std::map<std::string, size_t, std::less<>> by_name_;
     void resolve_references();
 };
 

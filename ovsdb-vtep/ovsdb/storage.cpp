@@ -1,9 +1,11 @@
 #include "ovsdb/storage.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "ovsdb/json_text.h"
+#include "ovsdb/replay.h"
 #include "ovsdb/symbol_table.h"
 
 namespace vtep::ovsdb {
@@ -69,20 +71,121 @@ Status apply_record(Transaction& txn, const Json& record) {
     return {};
 }
 
+bool is_default(const Datum& d, const Type& type) {
+    if (type.n_min == 0) return d.empty();
+    if (d.size() != 1 || !(d.key(0) == Atom::default_of(type.key.type))) return false;
+    return !type.is_map() || d.value(0) == Atom::default_of(type.value.type);
+}
+
 void put_persistent_columns(const TableSchema& ts, const Row* old_row, const Row& new_row,
                             Json& out) {
     for (const auto& c : ts.columns) {
         if (!c.persistent) continue;
         const Datum& v = new_row.fields[c.index];
         if (!old_row) {
-            if (!(v == Datum::default_of(c.type))) out[c.name] = v.to_json(c.type);
+            if (!is_default(v, c.type)) out[c.name] = v.to_json(c.type);
         } else if (!(old_row->fields[c.index] == v)) {
             out[c.name] = Datum::diff(old_row->fields[c.index], v, c.type).to_json(c.type);
         }
     }
 }
 
+// The persistent columns of a table in the order Open vSwitch writes them (by name).
+std::vector<const ColumnSchema*> persistent_columns_by_name(const TableSchema& ts) {
+    std::vector<const ColumnSchema*> columns;
+    for (const auto& c : ts.columns)
+        if (c.persistent) columns.push_back(&c);
+    std::sort(columns.begin(), columns.end(),
+              [](const ColumnSchema* a, const ColumnSchema* b) { return a->name < b->name; });
+    return columns;
+}
+
+// Appends the <row-txn> object of put_persistent_columns() as text; returns false (and
+// appends nothing) for a modify that changes no persistent column.
+bool append_row_text(const std::vector<const ColumnSchema*>& columns, const Row* old_row,
+                     const Row& new_row, std::string& out) {
+    size_t start = out.size();
+    out.push_back('{');
+    bool first = true;
+    for (const ColumnSchema* c : columns) {
+        const Datum& v = new_row.fields[c->index];
+        if (!old_row ? is_default(v, c->type) : old_row->fields[c->index] == v) continue;
+        if (!first) out.push_back(',');
+        first = false;
+        append_json_string(c->name, out);
+        out.push_back(':');
+        if (!old_row || c->type.n_max <= 1)
+            v.append_json_text(c->type, out);
+        else
+            Datum::diff(old_row->fields[c->index], v, c->type).append_json_text(c->type, out);
+    }
+    if (old_row && first) {
+        out.resize(start);
+        return false;
+    }
+    out.push_back('}');
+    return true;
+}
+
 }  // namespace
+
+std::string Storage::commit_to_text(const CommitRecord& commit, int64_t date) {
+    struct Entry {
+        const RowChange* change;
+        const Uuid* uuid;
+    };
+    std::vector<Entry> entries;
+    entries.reserve(commit.changes.size());
+    for (const RowChange& change : commit.changes)
+        entries.push_back(
+            {&change, change.old_row ? &change.old_row->uuid : &change.new_row->uuid});
+    // Members sorted by name: tables, then row UUIDs (their text sorts like their value).
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+        if (a.change->table != b.change->table) {
+            int order = a.change->table->name.compare(b.change->table->name);
+            if (order) return order < 0;
+        }
+        return *a.uuid < *b.uuid;
+    });
+    std::vector<std::pair<std::string_view, std::string>> members;  // name → member text
+    for (size_t i = 0; i < entries.size();) {
+        const TableSchema& ts = *entries[i].change->table;
+        std::vector<const ColumnSchema*> columns = persistent_columns_by_name(ts);
+        std::string rows;
+        for (; i < entries.size() && entries[i].change->table == &ts; ++i) {
+            const RowChange& change = *entries[i].change;
+            size_t start = rows.size();
+            if (!rows.empty()) rows.push_back(',');
+            rows.push_back('"');
+            entries[i].uuid->append_text(rows);
+            rows += "\":";
+            if (!change.new_row)
+                rows += "null";
+            else if (!append_row_text(columns, change.old_row.get(), *change.new_row, rows))
+                rows.resize(start);  // only ephemeral columns changed
+        }
+        if (!rows.empty()) members.emplace_back(ts.name, "{" + rows + "}");
+    }
+    if (members.empty()) return {};
+    members.emplace_back("_date", std::to_string(date));
+    if (!commit.comment.empty()) {
+        std::string comment;
+        append_json_string(commit.comment, comment);
+        members.emplace_back("_comment", std::move(comment));
+    }
+    members.emplace_back("_is_diff", "true");
+    std::sort(members.begin(), members.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string out = "{";
+    for (const auto& [name, text] : members) {
+        if (out.size() > 1) out.push_back(',');
+        append_json_string(name, out);
+        out.push_back(':');
+        out += text;
+    }
+    out.push_back('}');
+    return out;
+}
 
 std::shared_ptr<DatabaseSchema> read_schema_file(const std::string& path) {
     DatabaseLog log = DatabaseLog::open(path, OpenMode::kReadOnly);
@@ -117,14 +220,27 @@ std::unique_ptr<Storage> Storage::open(const std::string& path,
     }
     auto db = std::make_unique<Database>(schema);
     size_t n = 0;
-    while (auto record = log.read_next()) {
+    while (auto payload = log.read_next_payload()) {
         ++n;
-        if (!record->is_object()) {
-            log.reject_last_record("record " + std::to_string(n + 1) + " is not a JSON object");
+        {
+            // The common case, straight from the text.
+            Transaction txn(*db);
+            if (apply_record_text(txn, *payload) && txn.commit().ok()) continue;
+        }
+        // Anything else goes through the JSON tree, which gives the exact error.
+        Json record;
+        try {
+            record = nlohmann::json::parse(*payload);
+        } catch (const nlohmann::json::parse_error& e) {
+            log.reject_damaged_last_record(std::string("payload is not valid JSON: ") + e.what());
+            break;
+        }
+        if (!record.is_object()) {
+            log.reject_damaged_last_record("payload is not a JSON object");
             break;
         }
         Transaction txn(*db);
-        Status s = apply_record(txn, *record);
+        Status s = apply_record(txn, record);
         if (s) {
             auto committed = txn.commit();
             if (!committed) s = committed.error();
@@ -164,12 +280,9 @@ Json Storage::commit_to_record(const CommitRecord& commit) {
 
 Status Storage::write(const CommitRecord& commit, bool durable) {
     if (commit.empty()) return {};
-    Json record = commit_to_record(commit);
-    if (record.empty()) return {};  // only ephemeral columns changed
-    record["_date"] = now_ms();
-    if (!commit.comment.empty()) record["_comment"] = commit.comment;
-    record["_is_diff"] = true;
-    std::string encoded = DatabaseLog::encode_payload(json_text(record));
+    std::string text = commit_to_text(commit, now_ms());
+    if (text.empty()) return {};  // only ephemeral columns changed
+    std::string encoded = DatabaseLog::encode_payload(std::move(text));
     try {
         log_.append_encoded(encoded);
         if (durable) log_.sync();
@@ -214,7 +327,7 @@ void Storage::start_compaction() {
     c->worker = std::thread([raw, snapshot, schema_text = std::move(schema_text)] {
         try {
             raw->replacement->append_encoded(DatabaseLog::encode_payload(schema_text));
-            // Serialised row by row to keep the peak memory at one row's JSON tree.
+            // Serialised row by row straight to text: no JSON tree of the whole database.
             std::string payload = "{";
             bool first_table = true;
             for (const TableSnapshot& ts : *snapshot) {
@@ -223,14 +336,14 @@ void Storage::start_compaction() {
                 append_json_text(ts.table->name, payload);
                 payload += ":{";
                 bool first_row = true;
+                std::vector<const ColumnSchema*> columns = persistent_columns_by_name(*ts.table);
                 for (const ConstRowPtr& row : ts.rows) {
                     if (!first_row) payload += ',';
                     first_row = false;
-                    append_json_text(row->uuid.to_string(), payload);
-                    payload += ':';
-                    Json r = Json::object();
-                    put_persistent_columns(*ts.table, nullptr, *row, r);
-                    append_json_text(r, payload);
+                    payload.push_back('"');
+                    row->uuid.append_text(payload);
+                    payload += "\":";
+                    append_row_text(columns, nullptr, *row, payload);
                 }
                 payload += '}';
             }

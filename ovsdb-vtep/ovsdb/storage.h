@@ -51,8 +51,11 @@ public:
 
     // The record ovsdb-server would write for this commit (exposed for tests).
     static Json commit_to_record(const CommitRecord& commit);
+    // The line write() appends: commit_to_record() with "_date", "_comment" and
+    // "_is_diff", as compact text, made without a JSON tree. Empty if nothing durable.
+    static std::string commit_to_text(const CommitRecord& commit, int64_t date_ms);
 
-private:
+  private:
     // A compaction in progress: the worker writes the snapshot into 'replacement' while
     // commits keep going to the old file and are remembered in 'pending'.
     struct Compaction {

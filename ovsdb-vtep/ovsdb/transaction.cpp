@@ -11,10 +11,9 @@ void for_each_ref(const TableSchema& ts, const Row& row, RefType kind, F&& f) {
     for (const auto& c : ts.columns) {
         const Datum& d = row.fields[c.index];
         if (c.type.key.is_ref() && c.type.key.ref_type == kind)
-            for (const Atom& a : d.keys_vector()) f(c, c.type.key.ref_table->table_index, a.uuid());
+            for (const Atom& a : d.keys()) f(c, c.type.key.ref_table->table_index, a.uuid());
         if (c.type.value.is_ref() && c.type.value.ref_type == kind)
-            for (const Atom& a : d.values_vector())
-                f(c, c.type.value.ref_table->table_index, a.uuid());
+            for (const Atom& a : d.values()) f(c, c.type.value.ref_table->table_index, a.uuid());
     }
 }
 
@@ -190,18 +189,13 @@ Status Transaction::remove_dangling_weak_refs() {
             if (!c.type.key.is_weak_ref() && !c.type.value.is_weak_ref()) continue;
             Datum& d = row.fields[c.index];
             size_t before = d.size();
-            auto& keys = d.mutable_keys();
-            auto& values = d.mutable_values();
-            for (size_t i = keys.size(); i-- > 0;) {
+            for (size_t i = d.size(); i-- > 0;) {
                 bool dangling =
                     (c.type.key.is_weak_ref() &&
-                     !exists_after(c.type.key.ref_table->table_index, keys[i].uuid())) ||
+                     !exists_after(c.type.key.ref_table->table_index, d.key(i).uuid())) ||
                     (c.type.value.is_weak_ref() &&
-                     !exists_after(c.type.value.ref_table->table_index, values[i].uuid()));
-                if (dangling) {
-                    keys.erase(keys.begin() + long(i));
-                    if (!values.empty()) values.erase(values.begin() + long(i));
-                }
+                     !exists_after(c.type.value.ref_table->table_index, d.value(i).uuid()));
+                if (dangling) d.erase_at(i);
             }
             if (d.size() != before && d.size() < c.type.n_min)
                 return make_error(

@@ -34,6 +34,8 @@ public:
 
     // The row as this transaction sees it, or null.
     const Row* find(size_t table, const Uuid& uuid) const;
+    // True if this transaction inserted, modified or deleted the row.
+    bool touched(size_t table, const Uuid& uuid) const { return rows_[table].count(uuid) != 0; }
     // True if 'uuid' is neither in the table nor deleted within this transaction.
     bool may_create(size_t table, const Uuid& uuid) const;
     void insert(size_t table, Row row);

@@ -67,8 +67,8 @@ Result<BaseType> BaseType::from_json(const Json& json) {
         if (!datum) {
             status = datum.error();
         } else {
-            base.enumeration =
-                std::make_shared<const std::vector<Atom>>(datum->keys_vector());
+            base.enumeration = std::make_shared<const std::vector<Atom>>(datum->keys().begin(),
+                                                                         datum->keys().end());
         }
     } else if (base.type == AtomicType::Integer) {
         const Json* min = parser.member("minInteger", Parser::Integer | Parser::Optional);
@@ -155,7 +155,7 @@ Json BaseType::to_json() const {
 namespace {
 
 // Number of UTF-8 characters in 's', or -1 if 's' is not valid UTF-8.
-long utf8_length(const std::string& s) {
+long utf8_length(std::string_view s) {
     long n = 0;
     for (size_t i = 0; i < s.size();) {
         unsigned char c = s[i];
@@ -224,17 +224,17 @@ Status BaseType::check(const Atom& atom) const {
                                                           real_text(max_real));
         }
         case AtomicType::String: {
-            const std::string& s = atom.string();
+            std::string_view s = atom.string();
             long n = utf8_length(s);
             if (n < 0) return make_error("constraint violation", "not a valid UTF-8 string");
             if (unsigned(n) < min_length)
                 return make_error("constraint violation",
-                                  "\"" + s + "\" length " + std::to_string(n) +
+                                  "\"" + std::string(s) + "\" length " + std::to_string(n) +
                                       " is less than minimum allowed length " +
                                       std::to_string(min_length));
             if (unsigned(n) > max_length)
                 return make_error("constraint violation",
-                                  "\"" + s + "\" length " + std::to_string(n) +
+                                  "\"" + std::string(s) + "\" length " + std::to_string(n) +
                                       " is greater than maximum allowed length " +
                                       std::to_string(max_length));
             return {};

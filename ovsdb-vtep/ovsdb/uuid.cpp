@@ -61,18 +61,31 @@ std::optional<Uuid> Uuid::parse(const std::string& text) {
     return u;
 }
 
-std::string Uuid::to_string() const {
+void Uuid::write_text(char* out) const {
     static const char digits[] = "0123456789abcdef";
-    std::string s(36, '-');
     int nibble = 0;
     for (size_t i = 0; i < 36; ++i) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            out[i] = '-';
+            continue;
+        }
         uint64_t word = nibble < 16 ? hi : lo;
         int shift = 60 - 4 * (nibble % 16);
-        s[i] = digits[(word >> shift) & 0xf];
+        out[i] = digits[(word >> shift) & 0xf];
         ++nibble;
     }
+}
+
+std::string Uuid::to_string() const {
+    std::string s(36, '-');
+    write_text(s.data());
     return s;
+}
+
+void Uuid::append_text(std::string& out) const {
+    size_t at = out.size();
+    out.resize(at + 36);
+    write_text(out.data() + at);
 }
 
 }  // namespace vtep::ovsdb

@@ -18,6 +18,8 @@ struct Uuid {
     static Uuid random();  // version 4, from a fast generator seeded by the kernel
     static std::optional<Uuid> parse(const std::string& text);  // 8-4-4-4-12 hex
     std::string to_string() const;
+    void append_text(std::string& out) const;  // the 36 characters of to_string()
+    void write_text(char* out) const;          // into 36 bytes at 'out'
     bool is_zero() const { return !hi && !lo; }
     auto operator<=>(const Uuid&) const = default;
 };

@@ -2,6 +2,7 @@
 
 #include "engine_test_util.h"
 #include "ovsdb/datum.h"
+#include "ovsdb/json_text.h"
 
 using namespace vtep::ovsdb;
 using test_util::Json;
@@ -81,4 +82,93 @@ TEST_CASE("datum: update2 diffs apply back to the new value") {
     Datum mapplied = m1;
     mapplied.apply_diff(md, map);
     CHECK(mapplied == m2);
+}
+
+TEST_CASE("datum: atoms keep short and long strings, copies share the long ones") {
+    std::string long_text(100, 'x');
+    long_text[50] = '\0';  // strings are bytes, NULs included
+    Atom short_atom("02:00:00:00:00:01");
+    Atom boundary(std::string(22, 'b'));
+    Atom long_atom(long_text);
+    CHECK(short_atom.string() == "02:00:00:00:00:01");
+    CHECK(boundary.string() == std::string(22, 'b'));
+    CHECK(long_atom.string() == long_text);
+    Atom copy = long_atom;
+    Atom moved = std::move(copy);
+    CHECK(moved == long_atom);
+    CHECK(moved.string().data() == long_atom.string().data());  // one shared block
+    copy = moved;                                               // assigning over a moved-from atom
+    CHECK(copy.string() == long_text);
+    CHECK(Atom("a") < Atom("b"));
+    CHECK(Atom(std::string(30, 'a')) < Atom(std::string(30, 'a') + "a"));
+    CHECK(Atom("\xff") > Atom("a"));  // byte-wise, unsigned
+    CHECK(Atom("x").hash() == Atom(std::string("x")).hash());
+    CHECK(Atom(int64_t(3)) == Atom(int64_t(3)));
+    CHECK_FALSE(Atom(int64_t(3)) == Atom(3.0));
+    Uuid u{1, 2};
+    CHECK(Atom(u).uuid() == u);
+}
+
+TEST_CASE("datum: values grow from in place to a heap block and back down") {
+    Type set = parse_type(R"({"key":"string","min":0,"max":"unlimited"})");
+    Datum d;
+    CHECK(d.empty());
+    d.add(Atom("m"));
+    d.add(Atom(std::string(40, 'z')));
+    d.add(Atom("a"));
+    d.add(Atom("m"));  // present: no-op
+    REQUIRE(d.size() == 3);
+    CHECK(d.key(0).string() == "a");
+    CHECK(d.key(2).string() == std::string(40, 'z'));
+    Datum copy = d;
+    d.erase_key(Atom("m"));
+    d.erase_at(0);
+    REQUIRE(d.size() == 1);
+    CHECK(copy.size() == 3);  // the copy owns its atoms
+    CHECK(d.to_json(set) == Json(std::string(40, 'z')));
+    Datum moved = std::move(copy);
+    CHECK(moved.size() == 3);
+    CHECK(moved.keys()[1].string() == "m");
+    moved = d;
+    CHECK(moved == d);
+
+    Type map = parse_type(R"({"key":"integer","value":"string","min":0,"max":"unlimited"})");
+    Datum m = Datum::default_of(map);
+    CHECK(m.is_map());
+    m.add(Atom(int64_t(2)), Atom("two"));
+    m.add(Atom(int64_t(1)), Atom("one"));
+    REQUIRE(m.size() == 2);
+    CHECK(m.to_json(map) == Json::parse(R"(["map",[[1,"one"],[2,"two"]]])"));
+    CHECK(m.values()[1].string() == "two");
+    Datum other =
+        Datum::from_json(map, Json::parse(R"(["map",[[2,"two"],[3,"three"]]])"), nullptr).value();
+    Datum diff = Datum::diff(m, other, map);
+    CHECK(diff.to_json(map) == Json::parse(R"(["map",[[1,"one"],[3,"three"]]])"));
+    m.apply_diff(diff, map);
+    CHECK(m == other);
+    std::string text;
+    m.append_json_text(map, text);
+    CHECK(text == R"(["map",[[2,"two"],[3,"three"]]])");
+}
+
+TEST_CASE("datum: JSON text matches the JSON tree for every kind of value") {
+    const char* cases[][2] = {
+        {R"({"key":"integer"})", "-5"},
+        {R"({"key":"real"})", "2.5"},
+        {R"({"key":"boolean"})", "true"},
+        {R"({"key":"string"})", R"("a\"b\n")"},
+        {R"({"key":"uuid"})", R"(["uuid","0b1e2d3c-4f50-4162-8394-a5b6c7d8e9f0"])"},
+        {R"({"key":"string","min":0,"max":1})", R"(["set",[]])"},
+        {R"({"key":"integer","min":0,"max":"unlimited"})", R"(["set",[1,2,3]])"},
+        {R"({"key":"string","value":"integer","min":0,"max":"unlimited"})",
+         R"(["map",[["a",1],["b",2]]])"},
+    };
+    for (auto& [type_text, value_text] : cases) {
+        Type type = parse_type(type_text);
+        auto d = Datum::from_json(type, Json::parse(value_text), nullptr);
+        REQUIRE(d.ok());
+        std::string text;
+        d->append_json_text(type, text);
+        CHECK(text == json_text(d->to_json(type)));
+    }
 }
