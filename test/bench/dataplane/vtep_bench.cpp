@@ -20,8 +20,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,7 @@ constexpr double kTenGigNsPer64B = 67.2;  // (64 + 20 bytes of preamble and gap)
 constexpr double kTargetNs = 40.0;
 constexpr uint32_t kWarmRepeat = 200000;
 constexpr int kWarmRounds = 15;
+constexpr double kNotMeasured = std::numeric_limits<double>::quiet_NaN();
 
 struct Frame {
     std::vector<uint8_t> bytes;
@@ -163,8 +166,8 @@ struct Row {
     std::string path;
     size_t frame_size;
     double single_run_ns;  // one run on the original frame, net of an empty program
-    double warm_ns;        // harness repeat, net of the restore step; < 0: not measured
-    double headline() const { return warm_ns >= 0 ? warm_ns : single_run_ns; }
+    double warm_ns;        // harness repeat, net of the restore step; NaN: not measured
+    double headline() const { return std::isnan(warm_ns) ? single_run_ns : warm_ns; }
 };
 
 // Kernel map names are cut at 15 characters.
@@ -230,7 +233,7 @@ void print(const std::vector<Row>& rows, double xdp_base, double tc_base, double
                 "<40ns");
     for (const auto& r : rows) {
         char warm[16] = "-";
-        if (r.warm_ns >= 0) std::snprintf(warm, sizeof warm, "%.1f", r.warm_ns);
+        if (!std::isnan(r.warm_ns)) std::snprintf(warm, sizeof warm, "%.1f", r.warm_ns);
         std::printf("%-56s %6zu %9s %9.1f %7.2fx %7s\n", r.path.c_str(), r.frame_size, warm,
                     r.single_run_ns, kTenGigNsPer64B / std::max(r.headline(), 0.1),
                     r.headline() < kTargetNs ? "yes" : "no");
@@ -305,14 +308,14 @@ int main(int argc, char** argv) {
             double raw = mean_single_run_ns(replicate, bum, samples);
             rows.push_back({"access BUM -> 2 local + " + std::to_string(flood) +
                                 " remote copies (tc, w/o clone)",
-                            bum.size(), raw - tc_base, -1});
+                            bum.size(), raw - tc_base, kNotMeasured});
             *regs.ingress_ifindex = ports.ifindex("uplink");
             auto from_tunnel =
                 vxlan_frame(udp_frame("ff:ff:ff:ff:ff:ff", "02:00:00:00:0b:01", 0, 64), 5000);
             raw = mean_single_run_ns(replicate, from_tunnel, samples);
             if (flood == 2)
                 rows.push_back({"uplink BUM -> decap + 3 local copies (tc, w/o clone)",
-                                from_tunnel.size(), raw - tc_base, -1});
+                                from_tunnel.size(), raw - tc_base, kNotMeasured});
             *regs.copy_index = 0;
             vtep_bench_harness__destroy(harness);
         }
