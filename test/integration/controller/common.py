@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "ovsdb"))
@@ -497,8 +498,9 @@ def known_bug(description):
                 function()
             except Exception as error:  # the failure is the known bug; report it
                 _expected.append((function.__name__, "XFAIL", description, error))
-                print("XFAIL %s: %s\n      (known bug: %s)" % (function.__name__, error,
-                                                               description))
+                traceback.print_exc(file=sys.stdout)
+                print("XFAIL %s: %s: %s\n      (known bug: %s)" % (
+                    function.__name__, type(error).__name__, error, description))
                 return
             _expected.append((function.__name__, "XPASS", description, None))
             print("XPASS %s: passes now; remove its known_bug mark (%s)" %

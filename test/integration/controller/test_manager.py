@@ -39,10 +39,10 @@ import ssl
 import subprocess
 import time
 
-from common import (MONITOR_ALL, Client, Closed, PeerListener, Pki, Suite, Switch, add_server_arguments,
-                    client_context, commit_until, fill_logical_switches, is_reference,
-                    known_bug, run_suite, server_context, switch_tls_args, tls_client,
-                    wait_for, wait_for_manager, workdir)
+from common import (MONITOR_ALL, Client, Closed, PeerListener, Pki, Suite, Switch,
+                    add_server_arguments, client_context, commit_until,
+                    fill_logical_switches, is_reference, run_suite, server_context,
+                    switch_tls_args, tls_client, wait_for, wait_for_manager, workdir)
 
 MANAGERS = "--remote=db:hardware_vtep,Global,managers"
 # How soon is_connected/status must reflect a change (ovsdb-server, the reference, only
@@ -366,10 +366,6 @@ def main():
             assert not good.closed
 
     @suite.test
-    @known_bug("a passive (ptcp/pssl) Manager row does not show a session dropped for its "
-               "send backlog: its status has no counter or last_error for it (Listener::report in "
-               "rpc/remote.cpp reports only TLS handshake failures), although issue 4 asks "
-               "that a peer that stops reading be counted in Manager status")
     def stalled_client_on_passive_manager_reported():
         if reference:
             return
