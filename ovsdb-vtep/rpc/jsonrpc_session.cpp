@@ -33,7 +33,10 @@ void JsonRpcSession::close(const std::string& reason) {
     closed_ = true;
     probe_timer_.cancel();
     transport_->close();
-    queue_.clear();
+    // A write in progress still reads from the first in_flight_ strings (a TLS stream
+    // resumes its write operation after the socket is closed): they stay until its
+    // handler runs; the rest goes now.
+    queue_.resize(writing_ ? in_flight_ : 0);
     backlog_ = 0;
     auto handler = std::move(on_close_);
     on_message_ = nullptr;
@@ -113,8 +116,14 @@ void JsonRpcSession::write() {
     size_t n = std::min<size_t>(queue_.size(), 64);
     for (size_t i = 0; i < n; ++i) buffers.push_back(asio::buffer(queue_[i]));
     auto self = shared_from_this();
+    in_flight_ = n;
     transport_->async_write(buffers, [this, self, n](const ErrorCode& ec, size_t) {
-        if (closed_) return;
+        in_flight_ = 0;
+        if (closed_) {
+            writing_ = false;
+            queue_.clear();
+            return;
+        }
         if (ec) {
             close("send failed: " + ec.message());
             return;

@@ -56,6 +56,7 @@ class JsonRpcSession : public MessageChannel, public std::enable_shared_from_thi
     std::deque<std::string> queue_;
     size_t backlog_ = 0;
     bool writing_ = false;
+    size_t in_flight_ = 0;  // queue_ entries the pending write reads from
     bool closed_ = false;
     asio::steady_timer probe_timer_;
     std::chrono::steady_clock::time_point last_received_;

@@ -85,7 +85,11 @@ ovsdb::Result<std::shared_ptr<ssl::context>> TlsContextSource::build() const {
     bool v13 = s.protocols.find("TLSv1.3") != std::string::npos;
     SSL_CTX_set_min_proto_version(native, v12 ? TLS1_2_VERSION : TLS1_3_VERSION);
     SSL_CTX_set_max_proto_version(native, v13 ? TLS1_3_VERSION : TLS1_2_VERSION);
-    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    // A peer that closes its socket without close_notify (a process that dies) ends the
+    // stream like a TCP close: JSON-RPC messages delimit themselves, so nothing can be
+    // truncated unnoticed.
+    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                    SSL_OP_IGNORE_UNEXPECTED_EOF);
     if (SSL_CTX_set_cipher_list(native, s.ciphers.c_str()) != 1)
         return tls_error("cipher list \"" + s.ciphers + "\": " + openssl_error());
 
