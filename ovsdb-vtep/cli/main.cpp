@@ -17,7 +17,9 @@ void print_usage(FILE* out) {
         "                --internet-out C.pcap --b4-out D.pcap [--pass-out E.pcap]\n"
         "      run captures through the real lwAFTR BPF program\n"
         "  lwaftr SUBCOMMAND ...\n"
-        "      lwAFTR binding tables and configuration (run 'ovsdb-vtep lwaftr --help')\n",
+        "      lwAFTR binding tables and configuration (run 'ovsdb-vtep lwaftr --help')\n"
+        "  agent --db unix:PATH --config FILE [--instance NAME]\n"
+        "      the VTEP agent as its own process (database client driving the data plane)\n",
         out);
 }
 
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
             return vtep::cli::run_replay_lwaftr(argc - 2, argv + 2);
     }
     if (!std::strcmp(command, "lwaftr")) return vtep::cli::run_lwaftr(argc - 1, argv + 1);
+    if (!std::strcmp(command, "agent")) return vtep::cli::run_agent(argc - 1, argv + 1);
     std::fprintf(stderr, "ovsdb-vtep: unknown command '%s'\n", command);
     print_usage(stderr);
     return 2;
