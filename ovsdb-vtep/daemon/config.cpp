@@ -54,6 +54,17 @@ void apply_config_text(Config& config, const std::string& text, const std::strin
         } else if (key == "pidfile" || key == "log_file") {
             if (!value.is_string()) fail(key, "expected a file name (or \"\" for none)");
             (key == "pidfile" ? config.pidfile : config.log_file) = value.get<std::string>();
+        } else if (key == "agent") {
+            if (!value.is_object()) fail(key, "expected an object (see conf/agent-example.json)");
+            config.agent = value;
+            config.agent_origin = origin;
+            config.agent_text = text;
+            config.agent_from_default = false;
+        } else if (key == "dataplane_instance") {
+            if (!value.is_string() || value.get<std::string>().empty() ||
+                value.get<std::string>().find('/') != std::string::npos)
+                fail(key, "expected a name (no '/'), used under /sys/fs/bpf/ovsdb-vtep/");
+            config.dataplane_instance = value.get<std::string>();
         } else if (key == "dataplane") {
             if (!value.is_boolean()) fail(key, "expected true or false");
             config.dataplane = value.get<bool>();
@@ -106,7 +117,22 @@ void apply_config_text(Config& config, const std::string& text, const std::strin
 Config default_config() {
     Config config;
     apply_config_text(config, kDefaultConfigJson, "embedded default configuration");
+    config.agent_from_default = !config.agent.is_null();
     return config;
+}
+
+std::string locate_agent_setting(const Config& config, const std::string& json_path) {
+    std::string key = json_path;
+    if (size_t dot = key.rfind('.'); dot != std::string::npos) key = key.substr(dot + 1);
+    if (size_t bracket = key.find('['); bracket != std::string::npos) key.resize(bracket);
+    const std::string& text = config.agent_text;
+    size_t section = text.find("\"agent\"");
+    size_t at = key.empty() || key == "$" || section == std::string::npos
+                    ? section
+                    : text.find("\"" + key + "\"", section);
+    if (at == std::string::npos) at = section;
+    if (at == std::string::npos) return config.agent_origin;
+    return config.agent_origin + ":" + std::to_string(line_of(text, at));
 }
 
 Config parse_command_line(int argc, char** argv) {
@@ -172,6 +198,7 @@ Config parse_command_line(int argc, char** argv) {
         std::stringstream ss;
         ss << in.rdbuf();
         apply_config_text(config, ss.str(), path);
+        config.config_file = path;
     }
     if (vm.count("database")) config.databases = vm["database"].as<std::vector<std::string>>();
     if (vm.count("remote")) config.remotes = vm["remote"].as<std::vector<std::string>>();
@@ -179,6 +206,8 @@ Config parse_command_line(int argc, char** argv) {
     if (vm.count("database") || vm.count("remote")) {
         if (!vm.count("pidfile")) config.pidfile.clear();
         if (!vm.count("unixctl")) config.unixctl.clear();
+        // The embedded agent section describes this machine's switch, not a test server.
+        if (config.agent_from_default) config.agent = nullptr;
         if (!vm.count("remote")) config.remotes.clear();
     }
     if (vm.count("pidfile")) config.pidfile = vm["pidfile"].as<std::string>();

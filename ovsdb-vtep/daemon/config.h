@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,14 @@ struct Config {
     std::string unixctl;
     bool detach = false;
     bool dataplane = false;
+    // Pins under /sys/fs/bpf/ovsdb-vtep/<instance>/: a restarted daemon adopts them.
+    std::string dataplane_instance = "ovsdb-vtepd";
+    // The VTEP agent's section (vtep/agent_config.h), as written; null: no agent. Where it
+    // came from, to point at the line of a bad setting.
+    nlohmann::json agent;
+    std::string agent_origin, agent_text;
+    bool agent_from_default = false;
+    std::string config_file;  // --config, re-read on SIGHUP
     // TLS files (see rpc/tls_context.h). bootstrap_ca_cert names the CA file to fetch
     // from the first controller when it does not exist yet (ovsdb-server's option).
     std::string private_key, certificate, ca_cert, bootstrap_ca_cert, peer_ca_cert;
@@ -38,6 +47,9 @@ struct ConfigError : std::runtime_error {
 void apply_config_text(Config& config, const std::string& text, const std::string& origin);
 // The embedded default configuration.
 Config default_config();
+// "FILE:LINE" for a setting of the agent section named by a JSON path such as
+// "$.access_ports[1].name" (the line of that key's first mention inside the section).
+std::string locate_agent_setting(const Config& config, const std::string& json_path);
 // Parses argv (ovsdb-server-compatible options). Prints help/version and exits for
 // --help/--version. Throws ConfigError with a message for the operator.
 Config parse_command_line(int argc, char** argv);

@@ -14,15 +14,20 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 
+#include "daemon/agent_defaults.h"
 #include "daemon/config.h"
 #include "daemon/logger.h"
+#include "dataplane/vtep/vtep_dataplane.h"
 #include "ovsdb/builtin_schemas.h"
 #include "ovsdb/storage.h"
 #include "rpc/ovsdb_server.h"
 #include "rpc/remote_manager.h"
 #include "rpc/tls_context.h"
 #include "rpc/unixctl_server.h"
+#include "vtep/vtep_agent.h"
 
 namespace {
 
@@ -134,6 +139,88 @@ void register_control_commands(rpc::UnixctlServer& ctl, boost::asio::io_context&
     });
 }
 
+// The agent's configuration from the daemon's: defaults from this machine filled in,
+// errors pointing at the file and line. Null when the agent cannot run (logged).
+std::optional<agent::AgentConfig> agent_config_of(const daemon::Config& config) {
+    nlohmann::json section = config.agent;
+    bool usable = true;
+    std::string note = daemon::fill_agent_defaults(section, usable);
+    if (!note.empty()) (usable ? daemon::log_info : daemon::log_warn)("agent", note);
+    if (!usable) return std::nullopt;
+    try {
+        return agent::AgentConfig::from_json(section);
+    } catch (const agent::AgentConfigError& e) {
+        std::string what = e.what();
+        std::string path = what.substr(0, what.find(':'));
+        throw daemon::ConfigError(daemon::locate_agent_setting(config, path) + ": agent " + what);
+    }
+}
+
+// The VTEP agent inside the daemon: the dataplane (pinned, so a restart adopts it) and
+// an OVSDB client of this server over an in-process channel, reconnected if it drops.
+class InProcessAgent {
+  public:
+    InProcessAgent(boost::asio::io_context& io, rpc::OvsdbServer& server, agent::AgentConfig config,
+                   const std::string& instance)
+        : io_(io), server_(server) {
+        dataplane::OpenOptions options;
+        options.instance = instance;
+        dataplane_ = std::make_unique<dataplane::VtepDataplane>(options);
+        daemon::log_info("dataplane",
+                         std::string(dataplane_->adopted() ? "adopted the pinned dataplane in "
+                                                           : "loaded the dataplane, pinned in ") +
+                             dataplane_->pin_dir());
+        agent_ = std::make_unique<agent::VtepAgent>(io, std::move(config), *dataplane_);
+        agent_->set_log([](const std::string& m) { daemon::log_info("agent", m); });
+        agent_->on_disconnected([this, alive = alive_](const std::string& why) {
+            daemon::log_warn("agent", "database session ended (" + why + "); reconnecting");
+            boost::asio::post(io_, [this, alive] {
+                if (*alive) connect();
+            });
+        });
+        connect();
+    }
+    ~InProcessAgent() { *alive_ = false; }
+    void reconfigure(agent::AgentConfig config) { agent_->reconfigure(std::move(config)); }
+
+  private:
+    void connect() { agent_->start(server_.connect_local("vtep-agent")); }
+
+    boost::asio::io_context& io_;
+    rpc::OvsdbServer& server_;
+    std::unique_ptr<dataplane::VtepDataplane> dataplane_;
+    std::unique_ptr<agent::VtepAgent> agent_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+// SIGHUP: reopen the log and re-read --config; a bad file is refused with its line and
+// the running configuration stays. Only the agent's section applies without restart.
+void reload(const daemon::Config& running, InProcessAgent* agent) {
+    daemon::Logger::instance().reopen();
+    if (running.config_file.empty()) return;
+    try {
+        daemon::Config next = daemon::default_config();
+        std::ifstream in(running.config_file);
+        if (!in)
+            throw daemon::ConfigError(running.config_file + ": cannot read configuration file");
+        std::stringstream text;
+        text << in.rdbuf();
+        daemon::apply_config_text(next, text.str(), running.config_file);
+        if (!agent) {
+            daemon::log_info("daemon", running.config_file + ": re-read (no agent running)");
+            return;
+        }
+        if (auto config = agent_config_of(next)) {
+            agent->reconfigure(std::move(*config));
+            daemon::log_info("daemon", running.config_file + ": agent configuration reloaded");
+        }
+    } catch (const std::exception& e) {
+        daemon::log_error("daemon", std::string("reload refused, keeping the running "
+                                                "configuration: ") +
+                                        e.what());
+    }
+}
+
 int run(const daemon::Config& config, int ready_fd) {
     using daemon::log_info;
     using daemon::log_warn;
@@ -204,12 +291,22 @@ int run(const daemon::Config& config, int ready_fd) {
                  "control socket " + path + " (ovs-appctl -t " + path + " list-commands)");
     }
 
+    std::unique_ptr<InProcessAgent> vtep_agent;
+    if (config.dataplane && !config.agent.is_null()) {
+        if (auto agent_config = agent_config_of(config))
+            vtep_agent = std::make_unique<InProcessAgent>(io, server, std::move(*agent_config),
+                                                          config.dataplane_instance);
+    } else {
+        log_info("daemon", config.dataplane ? "no agent section: serving the database only"
+                                            : "dataplane off: serving the database only");
+    }
+
     boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_signal =
         [&](const boost::system::error_code& ec, int signo) {
             if (ec) return;
             if (signo == SIGHUP) {
-                daemon::Logger::instance().reopen();
+                reload(config, vtep_agent.get());
                 signals.async_wait(on_signal);
                 return;
             }
