@@ -155,6 +155,16 @@ struct vtep_next_hop {
     __u8 src_mac[6];
 };
 
+/* What encapsulation needs to know about vtep_next_hops without hashing: how many
+ * entries are for one remote VTEP, and the default (0.0.0.0) entry itself. The single
+ * entry of vtep_next_hop_summary, rewritten by the control plane with every change and
+ * when it adopts pinned maps. */
+struct vtep_next_hop_summary {
+    __u32 exact_entries; /* entries other than the default */
+    __u32 has_default;
+    struct vtep_next_hop default_hop;
+};
+
 /* Global configuration, the single entry of the config array. */
 struct vtep_config {
     __be32 source_ip;        /* outer source of encapsulated frames */

@@ -76,6 +76,13 @@ struct {
     __type(value, struct vtep_next_hop);
 } vtep_next_hops SEC(".maps");
 
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct vtep_next_hop_summary);
+} vtep_next_hop_summary SEC(".maps");
+
 /* Egress devices for XDP_REDIRECT, keyed by ifindex. */
 struct {
     __uint(type, BPF_MAP_TYPE_DEVMAP_HASH);

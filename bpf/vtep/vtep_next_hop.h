@@ -13,14 +13,21 @@ enum next_hop_status {
     NEXT_HOP_NO_NEIGH = 2, /* route known, MAC not resolved: the kernel must resolve it */
 };
 
+/* The summary (an array: no hash) says whether an exact entry can exist and holds the
+ * default, so the usual setup (one default) costs no hash lookup at all. */
 static __always_inline int static_next_hop(__be32 remote_ip, struct vtep_next_hop* out) {
-    struct vtep_next_hop* nh = bpf_map_lookup_elem(&vtep_next_hops, &remote_ip);
-    if (!nh) {
-        __be32 any = 0;
-        nh = bpf_map_lookup_elem(&vtep_next_hops, &any);
+    __u32 key = 0;
+    struct vtep_next_hop_summary* summary = bpf_map_lookup_elem(&vtep_next_hop_summary, &key);
+    if (!summary) return NEXT_HOP_NO_ROUTE;
+    if (summary->exact_entries) {
+        struct vtep_next_hop* nh = bpf_map_lookup_elem(&vtep_next_hops, &remote_ip);
+        if (nh) {
+            *out = *nh;
+            return NEXT_HOP_OK;
+        }
     }
-    if (!nh) return NEXT_HOP_NO_ROUTE;
-    *out = *nh;
+    if (!summary->has_default) return NEXT_HOP_NO_ROUTE;
+    *out = summary->default_hop;
     return NEXT_HOP_OK;
 }
 

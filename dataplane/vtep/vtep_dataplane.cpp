@@ -189,9 +189,10 @@ void VtepDataplane::load(const OpenOptions& options) {
 
     if (adopted_) {
         read_back_state();
-        // Pins from before the list existed have only vtep_tunnel_ips: derive it before
-        // any of the new programs is attached.
+        // Pins from before the list and the summary existed have only vtep_tunnel_ips and
+        // vtep_next_hops: derive them before any of the new programs is attached.
         write_tunnel_ip_list();
+        count_static_next_hops();
     } else {
         vtep_config config{};
         config.uplink_mtu = 1500;
@@ -319,9 +320,22 @@ void VtepDataplane::remove_static_next_hop(Ipv4Address remote) {
     count_static_next_hops();
 }
 
+// The count in vtep_config and the summary the programs read instead of hashing.
 void VtepDataplane::count_static_next_hops() {
+    int fd = map_fd("vtep_next_hops");
     uint32_t count = 0;
-    for_each_key<uint32_t>(map_fd("vtep_next_hops"), [&](uint32_t) { ++count; });
+    vtep_next_hop_summary summary{};
+    for_each_key<uint32_t>(fd, [&](uint32_t remote) {
+        ++count;
+        if (remote != 0) {
+            ++summary.exact_entries;
+        } else if (bpf_map_lookup_elem(fd, &remote, &summary.default_hop) == 0) {
+            summary.has_default = 1;
+        }
+    });
+    uint32_t key = 0;
+    if (bpf_map_update_elem(map_fd("vtep_next_hop_summary"), &key, &summary, BPF_ANY))
+        fail("writing vtep_next_hop_summary", errno);
     update_config(map_fd("vtep_config"), [&](vtep_config& c) { c.static_next_hops = count; });
 }
 

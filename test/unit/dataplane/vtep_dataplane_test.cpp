@@ -196,7 +196,7 @@ TEST_CASE("vtep api: a pinned instance is adopted with its state, not flushed") 
     CHECK_FALSE(std::filesystem::exists(std::string(VtepDataplane::kPinRoot) + "/" + instance));
 }
 
-TEST_CASE("vtep api: adopting pins that lack the tunnel IP list derives it from the tunnel IPs") {
+TEST_CASE("vtep api: adopting pins that lack the derived maps rebuilds them from the records") {
     auto instance = instance_name("adopt-list");
     VtepDataplane::remove_pins(instance);
     std::string list_pin =
@@ -206,8 +206,11 @@ TEST_CASE("vtep api: adopting pins that lack the tunnel IP list derives it from 
         configure(first);
         first.add_tunnel_ip(Ipv4Address::parse("192.0.2.9"));
     }
-    // As an instance pinned before the list existed leaves it.
+    std::string summary_pin =
+        std::string(VtepDataplane::kPinRoot) + "/" + instance + "/vtep_next_hop_summary";
+    // As an instance pinned before the list and the summary existed leaves it.
     REQUIRE(unlink(list_pin.c_str()) == 0);
+    REQUIRE(unlink(summary_pin.c_str()) == 0);
     {
         VtepDataplane second(OpenOptions{.instance = instance, .replay = false});
         CHECK(second.adopted());
@@ -229,6 +232,18 @@ TEST_CASE("vtep api: adopting pins that lack the tunnel IP list derives it from 
         close(fd);
         CHECK(list.count == 1);
         CHECK(list.ips[0] == Ipv4Address::parse("192.0.2.1").network_order);
+
+        // The default next hop configure() set, without a hash lookup for it.
+        fd = bpf_obj_get(summary_pin.c_str());
+        REQUIRE(fd >= 0);
+        vtep_next_hop_summary summary{};
+        REQUIRE(bpf_map_lookup_elem(fd, &key, &summary) == 0);
+        close(fd);
+        CHECK(summary.has_default == 1);
+        CHECK(summary.exact_entries == 0);
+        CHECK(summary.default_hop.ifindex == kUplink);
+        auto next_hop_mac = MacAddress::parse("02:00:00:00:ff:fe").bytes;
+        CHECK(std::equal(next_hop_mac.begin(), next_hop_mac.end(), summary.default_hop.dst_mac));
     }
     VtepDataplane::remove_pins(instance);
 }
