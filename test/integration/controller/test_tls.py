@@ -42,7 +42,7 @@ import subprocess
 
 from common import (MONITOR_ALL, Closed, PeerListener, Pki, Suite, Switch, Timeout,
                     add_server_arguments, client_context, commit_until, fill_logical_switches,
-                    free_tcp_port, is_reference, known_bug, run_suite, server_context,
+                    free_tcp_port, is_reference, run_suite, server_context,
                     switch_tls_args, tls_client, wait_for, wait_for_log, wait_for_manager,
                     workdir)
 
@@ -429,14 +429,6 @@ def main():
             assert st["last_error"] in ("connection closed by peer", "Connection refused"), st
 
     @suite.test
-    @known_bug("ovsdb-vtepd dies with SIGSEGV (memcpy in SSL_write) when it cuts off a "
-               "TLS peer for its send backlog while a write to that peer is in flight: "
-               "JsonRpcSession::close (rpc/jsonrpc_session.cpp) clears queue_, which holds "
-               "the strings TlsTransport's pending asio::async_write points into; the "
-               "composed write then resumes with its next async_write_some on the SSL "
-               "stream, and SSL_write copies from the freed strings. Plaintext sessions "
-               "are not affected (their next write just fails). Keep the queued strings "
-               "until the pending write's handler has run")
     def stalled_tls_peer_cut_off_safely():
         """TLS peers that monitor a large table and stop reading are disconnected for
         their backlog, incoming (pssl) and outgoing (an ssl: Manager target), ten times
