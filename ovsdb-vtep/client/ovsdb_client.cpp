@@ -134,8 +134,9 @@ void OvsdbClient::handle_message(uint64_t generation, Json&& message) {
         }
         return;  // other notifications (locked, stolen, update3) are not ours to act on
     }
+    // Our ids are integers; a parser may hand them back signed or unsigned.
     auto id = message.find("id");
-    if (id == message.end() || !id->is_number_unsigned()) return;
+    if (id == message.end() || !id->is_number_integer() || id->get<int64_t>() < 0) return;
     auto it = pending_.find(id->get<uint64_t>());
     if (it == pending_.end()) return;
     Pending pending = std::move(it->second);

@@ -24,6 +24,9 @@ class DataplaneOps {
     virtual void unbind_port_vlan(const std::string& port, uint16_t vlan) = 0;
     virtual void set_remote_mac(uint32_t vni, const std::string& mac, const std::string& ip) = 0;
     virtual void remove_remote_mac(uint32_t vni, const std::string& mac) = 0;
+    // After an apply() that wrote flood lists, service nodes or MACs: new remote VTEPs
+    // may need their underlay neighbours resolved before the first frame to them.
+    virtual void remote_vteps_changed() {}
 };
 
 }  // namespace vtep::agent

@@ -163,9 +163,17 @@ bool RemoteState::apply() {
     withdraw_changed_switches(switches);
     program_switches(switches);
     auto floods = std::exchange(dirty_floods_, {});
+    const bool remote_vteps_touched = !floods.empty() || !dirty_macs_.empty();
     program_flood_lists(floods);
     auto macs = std::exchange(dirty_macs_, {});
     program_remote_macs(macs);
+    if (remote_vteps_touched) {
+        try {
+            ops_.remote_vteps_changed();
+        } catch (const std::exception& e) {
+            log(std::string("resolving remote VTEPs: ") + e.what());
+        }
+    }
     auto ports = std::exchange(dirty_ports_, {});
     program_bindings(ports);
     return !has_pending();

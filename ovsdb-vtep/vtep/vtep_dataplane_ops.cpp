@@ -58,4 +58,6 @@ void VtepDataplaneOps::remove_remote_mac(uint32_t vni, const std::string& mac) {
     dataplane_.remove_remote_mac(vni, dataplane::MacAddress::parse(mac));
 }
 
+void VtepDataplaneOps::remote_vteps_changed() { dataplane_.resolve_remote_vteps(); }
+
 }  // namespace vtep::agent

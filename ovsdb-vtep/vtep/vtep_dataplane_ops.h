@@ -19,6 +19,7 @@ class VtepDataplaneOps : public DataplaneOps {
     void unbind_port_vlan(const std::string& port, uint16_t vlan) override;
     void set_remote_mac(uint32_t vni, const std::string& mac, const std::string& ip) override;
     void remove_remote_mac(uint32_t vni, const std::string& mac) override;
+    void remote_vteps_changed() override;
 
     // The interface's index; throws DataplaneError naming the port when it does not exist.
     static uint32_t ifindex_of(const std::string& port);

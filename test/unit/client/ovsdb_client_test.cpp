@@ -321,3 +321,23 @@ TEST_CASE("client answers the server's echo requests") {
     CHECK(received[1]["id"] == "echo");
     CHECK(received[1]["result"] == Json::array({"x"}));
 }
+
+TEST_CASE("client accepts reply ids parsed as signed integers (JSON text over a stream)") {
+    asio::io_context io;
+    auto [client_end, server_end] = vtep::rpc::LocalChannel::make_pair(io, "local:c", "local:s");
+    std::vector<Json> received;
+    server_end->start([&](Json&& m) { received.push_back(std::move(m)); },
+                      [](const std::string&) {});
+    OvsdbClient client("hardware_vtep", vtep_schema());
+    client.monitor("Global");
+    client.connect(client_end);
+    io.restart();
+    io.poll();
+    REQUIRE(received.size() == 1);
+    server_end->send(Json{{"id", int64_t(received[0]["id"].get<uint64_t>())},
+                          {"result", Json::object()},
+                          {"error", nullptr}});
+    io.restart();
+    io.poll();
+    CHECK(client.synced());
+}
