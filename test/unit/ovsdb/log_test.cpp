@@ -667,8 +667,9 @@ class OvsdbServer {
         pid_ = -1;
     }
     // Waits until the server listens (it has opened and locked the database by then).
+    // Up to 60 s: under ASan on a loaded CI machine a cold start can take over 10 s.
     bool wait_until_ready() const {
-        for (int i = 0; i < 500; ++i) {
+        for (int i = 0; i < 3000; ++i) {
             if (std::filesystem::exists(socket_)) return true;
             int status = 0;
             if (waitpid(pid_, &status, WNOHANG) == pid_) return false;  // it exited
