@@ -244,8 +244,8 @@ def main():
                     for peer in listener.live_peers():
                         try:
                             return peer.call("list_dbs", [], timeout=5)
-                        except Closed:  # the bootstrap connection, closing
-                            continue
+                        except (Closed, OSError):  # the bootstrap connection, closing
+                            continue  # (ssl errors are OSErrors)
                     return None
                 reply = wait_for(served, 15, "a verified connection that serves")
                 assert "hardware_vtep" in reply["result"], reply
