@@ -32,6 +32,7 @@ class JsonRpcSession : public MessageChannel, public std::enable_shared_from_thi
 
     void start(MessageHandler on_message, CloseHandler on_close) override;
     void send(const Json& message) override;
+    using MessageChannel::send;
     void send_text(std::string text);
     // Closes the stream; the close handler runs later, from the event loop.
     void close(const std::string& reason) override;

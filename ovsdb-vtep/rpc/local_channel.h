@@ -23,7 +23,7 @@ class LocalChannel : public MessageChannel, public std::enable_shared_from_this<
 
     void start(MessageHandler on_message, CloseHandler on_close) override;
     void send(const Json& message) override;
-    void send(Json&& message);
+    void send(Json&& message) override;
     void close(const std::string& reason) override;
     bool closed() const override { return closed_; }
     const std::string& name() const override { return name_; }

@@ -24,6 +24,9 @@ class MessageChannel {
     virtual void start(MessageHandler on_message, CloseHandler on_close) = 0;
     // Queues a message; never blocks and never calls back into the caller.
     virtual void send(const Json& message) = 0;
+    // The same, handing the message over: an in-process channel moves it to the peer
+    // instead of copying it (a monitor update can hold 100,000 rows).
+    virtual void send(Json&& message) { send(static_cast<const Json&>(message)); }
     virtual void close(const std::string& reason) = 0;
     virtual bool closed() const = 0;
     // "unix:PATH", "tcp:IP:PORT", "ssl:IP:PORT", "local:NAME": the peer, for logs.

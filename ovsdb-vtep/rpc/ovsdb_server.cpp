@@ -324,7 +324,7 @@ void OvsdbServer::handle_request(Session& s, const std::string& method, const Js
     }
     if (!response.is_null()) {
         flush_session(s);
-        s.rpc->send(response);
+        s.rpc->send(std::move(response));
     }
 }
 

@@ -43,6 +43,10 @@ bool split_host_port(const std::string& s, std::string& first, std::string& seco
     return true;
 }
 
+constexpr const char* kNoTls =
+    "TLS remotes need --private-key, --certificate and --ca-cert (or the \"tls\" "
+    "configuration section)";
+
 std::string endpoint_name(const char* type, const asio::ip::tcp::endpoint& ep) {
     std::string address = ep.address().to_string();
     if (ep.address().is_v6()) address = "[" + address + "]";
@@ -194,10 +198,6 @@ class Listener : public Remote {
     }
 
   private:
-    static constexpr const char* kNoTls =
-        "TLS remotes need --private-key, --certificate and --ca-cert (or the \"tls\" "
-        "configuration section)";
-
     uint16_t bound_port() const {
         ErrorCode ignored;
         return tcp_acceptor_.is_open() ? tcp_acceptor_.local_endpoint(ignored).port() : 0;
@@ -285,9 +285,7 @@ class ActiveRemote : public Remote {
           tls_(tls),
           timer_(io) {
         if (spec_.kind == RemoteSpec::Kind::ActiveSsl && !tls_)
-            throw std::runtime_error("remote \"" + spec_.text +
-                                     "\": TLS remotes need --private-key, --certificate and "
-                                     "--ca-cert (or the \"tls\" configuration section)");
+            throw std::runtime_error("remote \"" + spec_.text + "\": " + kNoTls);
         connect();
     }
     ~ActiveRemote() override {

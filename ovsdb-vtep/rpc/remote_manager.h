@@ -63,8 +63,6 @@ class RemoteManager {
     std::map<std::string, Open> open_;
     bool reconcile_posted_ = false;
     asio::steady_timer status_timer_;
-    // What we last wrote per Manager row, to write only changes.
-    std::map<std::string, std::pair<bool, std::map<std::string, std::string>>> written_;
     std::chrono::steady_clock::time_point last_status_write_{};
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

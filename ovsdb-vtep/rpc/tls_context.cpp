@@ -88,8 +88,8 @@ ovsdb::Result<std::shared_ptr<ssl::context>> TlsContextSource::build() const {
     // A peer that closes its socket without close_notify (a process that dies) ends the
     // stream like a TCP close: JSON-RPC messages delimit themselves, so nothing can be
     // truncated unnoticed.
-    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                    SSL_OP_IGNORE_UNEXPECTED_EOF);
+    SSL_CTX_set_options(
+        native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
     if (SSL_CTX_set_cipher_list(native, s.ciphers.c_str()) != 1)
         return tls_error("cipher list \"" + s.ciphers + "\": " + openssl_error());
 

@@ -31,8 +31,6 @@ struct TlsSettings {
     std::string protocols = "TLSv1.2,TLSv1.3";
     // OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are OpenSSL's defaults).
     std::string ciphers = "HIGH:!aNULL:!MD5";
-
-    bool configured() const { return !private_key.empty() || !certificate.empty(); }
 };
 
 // Checks the protocol list; the error says what is accepted.
